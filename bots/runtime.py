@@ -1,0 +1,89 @@
+"""Wiring: the store, safety policy, queue, reply inbox and (embedded) worker behind a
+``ConversationService``. Every adapter opens the service the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+
+from safety import SafetyPolicy
+from soulchat.config import ConfigError, Settings
+from soulchat.store import Store
+
+from bots.service import ConversationService
+from inference.backends.base import Backend
+from inference.backends.factory import create_backend
+from inference.embedded import EmbeddedWorker
+from inference.queue import check_broker, create_app, send_job
+from inference.replies import MemoryReplyBus, create_inbox, create_publisher
+from inference.worker import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+
+def worker_runtime(
+    settings: Settings, bus: MemoryReplyBus | None = None, backend: Backend | None = None
+) -> WorkerRuntime:
+    """Load the model and connect the reply channel (blocking; seconds for a local model)."""
+    return WorkerRuntime(
+        backend=backend or create_backend(settings.model),
+        replies=create_publisher(settings.queue.reply_url, bus),
+        time_limit_s=float(settings.queue.task_soft_time_limit_s),
+    )
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(settings.database.url, auto_migrate=settings.database.auto_migrate)
+
+
+@contextlib.asynccontextmanager
+async def open_service(
+    settings: Settings,
+    *,
+    embedded_worker: bool | None = None,
+    backend: Backend | None = None,
+    on_loading: Callable[[], None] | None = None,
+) -> AsyncIterator[ConversationService]:
+    """Open everything a conversation needs; with the embedded queue, also load the model and
+    start a worker in this process."""
+    embedded = settings.queue.is_embedded if embedded_worker is None else embedded_worker
+    memory = settings.queue.reply_url.startswith("memory://")
+    if memory and not embedded:
+        raise ConfigError(
+            "SOULCHAT_QUEUE__REPLY_URL=memory:// needs the embedded worker; with an external "
+            "worker set it to the Redis URL the workers use"
+        )
+    bus = MemoryReplyBus() if memory else None
+    store = await asyncio.to_thread(open_store, settings)
+    worker: EmbeddedWorker | None = None
+    try:
+        runtime: WorkerRuntime | None = None
+        if embedded:
+            if on_loading is not None:
+                on_loading()
+            runtime = await asyncio.to_thread(worker_runtime, settings, bus, backend)
+        app = create_app(settings, (lambda: runtime) if runtime else None)  # type: ignore[arg-type, return-value]
+        await asyncio.to_thread(check_broker, app, settings.queue.broker_url)
+        if embedded:
+            worker = EmbeddedWorker(app)
+            await asyncio.to_thread(worker.start)
+        safety = SafetyPolicy(
+            crisis_resources_file=settings.safety.crisis_resources_file,
+            crisis_notice_tier=settings.safety.crisis_notice_tier,
+        )
+        service = ConversationService(
+            settings, store, safety, partial(send_job, app), create_inbox(
+                settings.queue.reply_url, bus)
+        )
+        await service.start()
+        try:
+            yield service
+        finally:
+            await service.stop()
+    finally:
+        if worker is not None:
+            await asyncio.to_thread(worker.stop)
+        store.close()

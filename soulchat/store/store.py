@@ -1,0 +1,282 @@
+"""The conversation store: users, conversations, messages and safety events.
+
+Synchronous SQLAlchemy 2 with short sessions; async callers use ``asyncio.to_thread``. Methods
+take and return plain values, never ORM objects, so nothing leaks a session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from soulchat.store.migrate import ensure_schema
+from soulchat.store.models import Conversation, Message, SafetyEvent, User, utcnow
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    platform: str
+    platform_user_id: str
+    locale: str | None
+    consent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    users: int
+    conversations: int
+    messages: int
+    safety_events: int
+
+
+def create_store_engine(url: str) -> Engine:
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, auto_migrate: bool = True) -> Store:
+        """Connect and check the schema (``SchemaError`` when it is behind)."""
+        if url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_store_engine(url)
+        ensure_schema(engine, auto_migrate=auto_migrate)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    # -- users ---------------------------------------------------------------------------
+    def get_or_create_user(
+        self, platform: str, platform_user_id: str, locale: str | None = None
+    ) -> UserRecord:
+        with self._session() as session:
+            user = self._find_user(session, platform, platform_user_id)
+            if user is None:
+                user = User(platform=platform, platform_user_id=platform_user_id, locale=locale)
+                session.add(user)
+                try:
+                    session.commit()
+                except IntegrityError:  # created concurrently by another process
+                    session.rollback()
+                    user = self._find_user(session, platform, platform_user_id)
+                    assert user is not None
+            return _user_record(user)
+
+    def find_user(self, platform: str, platform_user_id: str) -> UserRecord | None:
+        with self._session() as session:
+            user = self._find_user(session, platform, platform_user_id)
+            return None if user is None else _user_record(user)
+
+    @staticmethod
+    def _find_user(session: Session, platform: str, platform_user_id: str) -> User | None:
+        query = select(User).where(
+            User.platform == platform, User.platform_user_id == platform_user_id
+        )
+        return session.scalars(query).first()
+
+    def set_locale(self, user_id: int, locale: str) -> None:
+        with self._session() as session:
+            session.execute(update(User).where(User.id == user_id).values(locale=locale))
+            session.commit()
+
+    def set_consent(self, user_id: int, given: bool) -> None:
+        with self._session() as session:
+            value = utcnow() if given else None
+            session.execute(update(User).where(User.id == user_id).values(consent_at=value))
+            session.commit()
+
+    # -- conversations -------------------------------------------------------------------
+    def open_conversation(self, user_id: int) -> int:
+        """The user's open conversation, started if there is none."""
+        with self._session() as session:
+            query = (
+                select(Conversation.id)
+                .where(Conversation.user_id == user_id, Conversation.closed_at.is_(None))
+                .order_by(Conversation.id.desc())
+            )
+            found = session.scalars(query).first()
+            if found is not None:
+                return found
+            conversation = Conversation(user_id=user_id)
+            session.add(conversation)
+            session.commit()
+            return conversation.id
+
+    def close_conversations(self, user_id: int) -> None:
+        """End the open conversation (``/reset``); the next message starts a new one."""
+        with self._session() as session:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.user_id == user_id, Conversation.closed_at.is_(None))
+                .values(closed_at=utcnow())
+            )
+            session.commit()
+
+    # -- messages ------------------------------------------------------------------------
+    def add_user_message(
+        self, conversation_id: int, text: str, platform_message_id: str | None = None
+    ) -> int | None:
+        """Store what the user sent; None when that platform message was stored already."""
+        return self._add_message(conversation_id, "user", text, platform_message_id, None)
+
+    def add_assistant_message(self, conversation_id: int, text: str, turn_key: str) -> bool:
+        """Store a reply once per turn key; False when the turn already has one."""
+        return self._add_message(conversation_id, "assistant", text, None, turn_key) is not None
+
+    def _add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        text: str,
+        platform_message_id: str | None,
+        idempotency_key: str | None,
+    ) -> int | None:
+        with self._session() as session:
+            message = Message(
+                conversation_id=conversation_id,
+                role=role,
+                text=text,
+                platform_message_id=platform_message_id,
+                idempotency_key=idempotency_key,
+            )
+            session.add(message)
+            try:
+                session.flush()
+                session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id)
+                    .values(last_activity_at=utcnow())
+                )
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return None
+            return message.id
+
+    def recent_messages(self, conversation_id: int, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages of a conversation, oldest first."""
+        with self._session() as session:
+            query = (
+                select(Message.id, Message.role, Message.text)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc())
+                .limit(limit)
+            )
+            rows = session.execute(query).all()
+        return [StoredMessage(id=row.id, role=row.role, text=row.text) for row in reversed(rows)]
+
+    # -- safety --------------------------------------------------------------------------
+    def record_safety_event(
+        self,
+        user_id: int,
+        conversation_id: int | None,
+        kind: str,
+        tier: int,
+        categories: list[str],
+    ) -> None:
+        with self._session() as session:
+            session.add(
+                SafetyEvent(
+                    user_id=user_id,
+                    conversation_id=conversation_id,
+                    kind=kind,
+                    tier=tier,
+                    categories=",".join(sorted(categories)),
+                )
+            )
+            session.commit()
+
+    def count_safety_events(self, user_id: int | None = None) -> int:
+        with self._session() as session:
+            query = select(func.count(SafetyEvent.id))
+            if user_id is not None:
+                query = query.where(SafetyEvent.user_id == user_id)
+            return session.scalar(query) or 0
+
+    # -- deletion ------------------------------------------------------------------------
+    def forget_user(self, platform: str, platform_user_id: str) -> ForgetReport:
+        """Delete everything stored about one user, in one transaction."""
+        with self._session() as session:
+            user = self._find_user(session, platform, platform_user_id)
+            if user is None:
+                return ForgetReport(0, 0, 0, 0)
+            conversation_ids = select(Conversation.id).where(Conversation.user_id == user.id)
+            messages = session.execute(
+                delete(Message).where(Message.conversation_id.in_(conversation_ids))
+            )
+            events = session.execute(delete(SafetyEvent).where(SafetyEvent.user_id == user.id))
+            conversations = session.execute(
+                delete(Conversation).where(Conversation.user_id == user.id)
+            )
+            session.execute(delete(User).where(User.id == user.id))
+            session.commit()
+            return ForgetReport(
+                users=1,
+                conversations=_rowcount(conversations),
+                messages=_rowcount(messages),
+                safety_events=_rowcount(events),
+            )
+
+    def purge_idle_conversations(self, older_than: timedelta) -> int:
+        """Delete conversations idle for longer than ``older_than``; returns how many."""
+        cutoff = utcnow() - older_than
+        with self._session() as session:
+            stale = select(Conversation.id).where(Conversation.last_activity_at < cutoff)
+            session.execute(delete(Message).where(Message.conversation_id.in_(stale)))
+            session.execute(delete(SafetyEvent).where(SafetyEvent.conversation_id.in_(stale)))
+            result = session.execute(
+                delete(Conversation).where(Conversation.last_activity_at < cutoff)
+            )
+            session.commit()
+            return _rowcount(result)
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _user_record(user: User) -> UserRecord:
+    return UserRecord(
+        id=user.id,
+        platform=user.platform,
+        platform_user_id=user.platform_user_id,
+        locale=user.locale,
+        consent_at=user.consent_at,
+    )

@@ -1,0 +1,109 @@
+"""The local backend on a tiny random model (fast) and on the real SmolLM2 (slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inference.backends.local import (
+    LocalBackend,
+    ModelNotFound,
+    default_model_source,
+    resolve_model_source,
+)
+from inference.job import GenerationParams
+from inference.prompt import Prompt, Turn, build_prompt, system_prompt_for
+
+GREEDY = GenerationParams(max_new_tokens=12, temperature=0.0, repetition_penalty=1.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_backend(tiny_model_dir: Path) -> LocalBackend:
+    return LocalBackend.load(str(tiny_model_dir), device="cpu")
+
+
+def _prompt(backend: LocalBackend, text: str = "I feel lonely") -> Prompt:
+    return build_prompt(
+        system_prompt_for("en"), [Turn("user", text)], style="chat_template", locale="en",
+        count_tokens=backend.count_tokens, budget=1000,
+    )
+
+
+def test_streamed_text_equals_plain_generate(tiny_backend: LocalBackend) -> None:
+    import torch
+
+    prompt = _prompt(tiny_backend)
+    pieces = list(tiny_backend.stream(prompt, GREEDY))
+    assert len(pieces) > 1  # it streams
+    input_ids = tiny_backend.input_ids(prompt)
+    with torch.inference_mode():
+        output = tiny_backend.model.generate(**tiny_backend.generation_kwargs(input_ids, GREEDY))
+    expected = tiny_backend.tokenizer.decode(
+        output[0, input_ids.shape[1]:], skip_special_tokens=True
+    )
+    assert "".join(pieces) == expected
+
+
+def test_token_count_uses_the_chat_template(tiny_backend: LocalBackend) -> None:
+    prompt = _prompt(tiny_backend)
+    rendered = tiny_backend.render_text(prompt)
+    assert rendered.startswith("<|im_start|>system\n")
+    assert rendered.endswith("<|im_start|>assistant\n")
+    assert tiny_backend.count_tokens(prompt) == len(
+        tiny_backend.tokenizer(rendered, add_special_tokens=False)["input_ids"]
+    )
+
+
+def test_special_tokens_are_control_markers(tiny_backend: LocalBackend) -> None:
+    assert "<|im_start|>" in tiny_backend.control_markers()
+
+
+def test_transcript_generation_stops_at_the_stop_string(
+    tiny_backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inference.backends.local as local
+
+    # Drive the stop logic with known pieces: everything after the stop string is cut.
+    pieces = iter(["I hear", " you.", "\n用", "户：and more", " text"])
+    import threading
+
+    flag = threading.Event()
+    assert "".join(local._cut_at_stops(pieces, ["\n用户："], flag)) == "I hear you."
+    assert flag.is_set()
+
+
+def test_stop_strings_split_over_pieces_are_held_back() -> None:
+    import threading
+
+    import inference.backends.local as local
+
+    pieces = iter(["abc\n", "用", "户", "："])
+    assert "".join(local._cut_at_stops(pieces, ["\n用户："], threading.Event())) == "abc"
+
+
+def test_missing_model_paths_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFound, match="does not exist"):
+        resolve_model_source(str(tmp_path / "missing.gguf"))
+    with pytest.raises(ModelNotFound, match="does not exist"):
+        resolve_model_source(str(tmp_path / "missing-dir"))
+    with pytest.raises(ModelNotFound, match="adapter"):
+        LocalBackend.load("", adapter=str(tmp_path / "no"))
+
+
+def test_a_hub_id_is_passed_through() -> None:
+    assert resolve_model_source("HuggingFaceTB/SmolLM2-135M-Instruct").location == (
+        "HuggingFaceTB/SmolLM2-135M-Instruct"
+    )
+
+
+@pytest.mark.slow
+def test_real_smollm2_answers_in_english() -> None:
+    source = default_model_source()
+    assert source.gguf_file == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    backend = LocalBackend.load()
+    prompt = _prompt(backend, "I have been feeling very lonely since I moved to a new city.")
+    reply = "".join(backend.stream(prompt, GenerationParams(max_new_tokens=40, temperature=0)))
+    words = reply.split()
+    assert len(words) >= 5
+    assert sum(w.isascii() for w in words) / len(words) > 0.9
