@@ -15,24 +15,12 @@ from soulchat.store import Store
 
 from bots.service import ConversationService
 from inference.backends.base import Backend
-from inference.backends.factory import create_backend
 from inference.embedded import EmbeddedWorker
 from inference.queue import check_broker, create_app, send_job
-from inference.replies import MemoryReplyBus, create_inbox, create_publisher
-from inference.worker import WorkerRuntime
+from inference.replies import MemoryReplyBus, create_inbox
+from inference.worker import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
-
-
-def worker_runtime(
-    settings: Settings, bus: MemoryReplyBus | None = None, backend: Backend | None = None
-) -> WorkerRuntime:
-    """Load the model and connect the reply channel (blocking; seconds for a local model)."""
-    return WorkerRuntime(
-        backend=backend or create_backend(settings.model),
-        replies=create_publisher(settings.queue.reply_url, bus),
-        time_limit_s=float(settings.queue.task_soft_time_limit_s),
-    )
 
 
 def open_store(settings: Settings) -> Store:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
+from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError
 
 from soulchat.config import QueueSettings, Settings, redact_url
@@ -52,8 +53,13 @@ class _LazyRuntime:
             return self._runtime
 
 
+def generate_queue() -> Queue:
+    return Queue(GENERATE_QUEUE, Exchange(GENERATE_QUEUE, type="direct"), routing_key=GENERATE_QUEUE)
+
+
 def celery_config(queue: QueueSettings) -> dict[str, Any]:
     return {
+        "task_queues": [generate_queue()],
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_ignore_result": True,
@@ -65,6 +71,10 @@ def celery_config(queue: QueueSettings) -> dict[str, Any]:
         "broker_transport_options": {
             "visibility_timeout": queue.visibility_timeout_s,
             "polling_interval": queue.polling_interval_s,
+            # Redis: look for jobs of dead workers every few seconds (kombu's default scans
+            # only every 100 s, on top of the visibility timeout).
+            "unacked_restore_interval": max(1, min(10, queue.visibility_timeout_s // 10)),
+            "unacked_restore_throttle": 1,
         },
         "broker_connection_retry_on_startup": True,
         "task_default_queue": GENERATE_QUEUE,
@@ -117,10 +127,12 @@ def send_job(app: Celery, job: GenerationJob) -> None:
 
 
 def check_broker(app: Celery, url: str, timeout_s: float = 5.0) -> None:
-    """Fail fast, naming the URL, when the broker cannot be reached."""
+    """Fail fast, naming the URL, when the broker cannot be reached; declare the queue, so
+    jobs sent before any worker has started wait for one instead of being dropped."""
     try:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout_s)
+            generate_queue()(connection.default_channel).declare()
     except (OperationalError, OSError) as exc:
         raise BrokerUnreachable(
             f"cannot reach the message broker at {redact_url(url)} ({exc}). Start it, or set "

@@ -153,13 +153,14 @@ class RedisReplyPublisher:
 
 
 class RedisReplyInbox(_Subscriptions):
-    def __init__(self, url: str, block_ms: int = 1000) -> None:
+    def __init__(self, url: str, block_ms: int = 500) -> None:
         super().__init__()
         self.address = INBOX_PREFIX + uuid.uuid4().hex
         self._url = url
         self._block_ms = block_ms
         self._redis: aioredis.Redis | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         self._redis = aioredis.Redis.from_url(self._url)
@@ -167,10 +168,14 @@ class RedisReplyInbox(_Subscriptions):
         self._reader = asyncio.create_task(self._read_forever(), name="soulchat-reply-inbox")
 
     async def stop(self) -> None:
+        # Let the reader finish its current blocking read instead of cancelling it:
+        # cancelling a blocked XREAD can leave redis-py waiting on the socket.
+        self._stopping = True
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            try:
+                await asyncio.wait_for(self._reader, self._block_ms / 1000 + 2)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
         if self._redis is not None:
             with contextlib.suppress(redis.RedisError):
                 await self._redis.delete(self.address)
@@ -179,7 +184,7 @@ class RedisReplyInbox(_Subscriptions):
     async def _read_forever(self) -> None:
         assert self._redis is not None
         last_id = "0-0"
-        while True:
+        while not self._stopping:
             try:
                 batches: Any = await self._redis.xread(
                     {self.address: last_id}, count=500, block=self._block_ms

@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from inference.backends.base import Backend, BackendUnavailable
 from inference.job import GenerationJob, ReplyEvent
 from inference.prompt import Turn, build_prompt, neutralise_control_markers
-from inference.replies import ReplyPublisher
+from inference.replies import MemoryReplyBus, ReplyPublisher, create_publisher
+from soulchat.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,19 @@ class _TurnStream:
 
     def error(self, reason: str) -> None:
         self._send("error", error=reason)
+
+
+def worker_runtime(
+    settings: Settings, bus: MemoryReplyBus | None = None, backend: Backend | None = None
+) -> WorkerRuntime:
+    """Load the model and connect the reply channel (blocking; seconds for a local model)."""
+    from inference.backends.factory import create_backend
+
+    return WorkerRuntime(
+        backend=backend or create_backend(settings.model),
+        replies=create_publisher(settings.queue.reply_url, bus),
+        time_limit_s=float(settings.queue.task_soft_time_limit_s),
+    )
 
 
 def parse_job(payload: object) -> GenerationJob | None:

@@ -93,8 +93,8 @@ def chat(
 @app.command()
 def worker() -> None:
     """Run a queue worker that generates replies (for a Redis broker)."""
-    from bots.runtime import worker_runtime
     from inference.queue import GENERATE_QUEUE, check_broker, create_app
+    from inference.worker import worker_runtime
 
     settings = settings_or_exit()
     if settings.queue.is_embedded:

@@ -123,9 +123,10 @@ class TGIBackend:
     def stream(self, prompt: Prompt, params: GenerationParams) -> Iterator[str]:
         route = GENERATE_ROUTE if prompt.style == "transcript" else CHAT_ROUTE
         try:
-            # A client per request: InferenceClient keeps each streamed response open until the
-            # client is closed, so a shared one would hold the connection of every abandoned
-            # stream, and the server would go on generating for nobody.
+            # A client per request: InferenceClient puts every streamed response on an exit
+            # stack that only close() empties, so a shared client would collect them for the
+            # worker's lifetime; closing this one also ends the server's work on an abandoned
+            # stream.
             with self._client() as client:
                 if prompt.style == "transcript":
                     pieces = self._transcript_pieces(client, prompt, params)
@@ -237,15 +238,11 @@ def _nucleus(top_p: float) -> float | None:
 
 
 def _cut_at_stops(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
-    """Pass pieces through until a stop string appears, holding back what could be the start
-    of one. The server stops at a stop string as well, but it streams the stop string itself,
+    """Pass pieces through until a stop string appears, holding back an end that could begin
+    one. The server stops at a stop string as well, but it streams the stop string itself,
     and it takes only ``MAX_SERVER_STOPS`` of them."""
     stops = [stop for stop in stops if stop]
-    if not stops:
-        yield from pieces
-        return
     held = ""
-    keep = max(len(stop) for stop in stops) - 1
     for piece in pieces:
         held += piece
         cut = min((held.find(stop) for stop in stops if stop in held), default=-1)
@@ -253,11 +250,20 @@ def _cut_at_stops(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
             if cut:
                 yield held[:cut]
             return
-        if len(held) > keep:
-            yield held[: len(held) - keep]
-            held = held[len(held) - keep :]
+        ready = len(held) - _partial_stop(held, stops)
+        if ready:
+            yield held[:ready]
+            held = held[ready:]
     if held:
         yield held
+
+
+def _partial_stop(text: str, stops: list[str]) -> int:
+    """Length of the longest end of ``text`` that is the beginning of a stop string."""
+    return max(
+        (size for stop in stops for size in range(1, len(stop)) if text.endswith(stop[:size])),
+        default=0,
+    )
 
 
 def _response_of(exc: BaseException) -> httpx2.Response | None:

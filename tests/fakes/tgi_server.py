@@ -81,9 +81,7 @@ class ClientGone(Exception):
 
 
 class FakeTGIServer:
-    def __init__(
-        self, tokens: tuple[str, ...] = REPLY_TOKENS, *, token_delay: float = 0.0
-    ) -> None:
+    def __init__(self, tokens: tuple[str, ...] = REPLY_TOKENS, *, token_delay: float = 0.0) -> None:
         self.tokens = tokens
         self.token_delay = token_delay
         self.ready = True
@@ -125,6 +123,11 @@ class FakeTGIServer:
     @property
     def reply(self) -> str:
         return "".join(self.tokens)
+
+    @property
+    def requests(self) -> list[Exchange]:
+        """Every request received so far, oldest first, with what was sent back."""
+        return list(self.exchanges)
 
     def generation_exchanges(self) -> list[Exchange]:
         return [e for e in self.exchanges if e.path in GENERATION_ROUTES]
@@ -175,6 +178,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, as TGI (hyper) serves them
+    timeout = 10  # idle keep-alive connections end, so no handler thread outlives a test run
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -288,7 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return True
         if fault.kind == "error_event":
-            event = _error("Request failed during generation: CUDA out of memory", "generation")
+            message = f"Request failed during generation of {_quote(exchange.body)}: out of memory"
+            event = _error(message, "generation")
             exchange.sent.append(event)
             self._chunk(f"data: {json.dumps(event)}\n\n".encode())
         if fault.kind in ("truncate", "error_event"):
@@ -298,7 +303,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_fault_status(self, exchange: Exchange, fault: Fault) -> None:
         extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-        message = "Model is overloaded" if fault.status == 429 else f"fault {fault.status}"
+        message = f"Model is overloaded, dropped {_quote(exchange.body)}"
+        if fault.status != 429:
+            message = f"Input validation error: cannot process {_quote(exchange.body)}"
         error_type = ERROR_TYPES.get(fault.status, "unknown")
         self._send_json(exchange, fault.status, _error(message, error_type), extra)
 
@@ -332,8 +339,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise ClientGone from exc
 
     def _end_chunks(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError as exc:
+            raise ClientGone from exc
 
     def _exchange(self, body: Any) -> Exchange:
         headers = {name.lower(): value for name, value in self.headers.items()}
@@ -350,6 +360,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # -- payloads, in the spec's shapes ---------------------------------------------------------
+def _quote(body: dict[str, Any]) -> str:
+    """The end of the prompt: some servers quote it in error messages, which must not leak."""
+    messages = body.get("messages") or [{}]
+    return repr(str(body.get("inputs") or messages[-1].get("content", ""))[-80:])
+
+
 def _error(message: str, error_type: str) -> dict[str, str]:
     return {"error": message, "error_type": error_type}
 
@@ -358,7 +374,9 @@ def _token(index: int, text: str) -> dict[str, Any]:
     return {"id": 1000 + index, "text": text, "logprob": -0.25, "special": False}
 
 
-def _generate_tokens(tokens: tuple[str, ...], limit: int, stops: list[str]) -> tuple[list, str]:
+def _generate_tokens(
+    tokens: tuple[str, ...], limit: int, stops: list[str]
+) -> tuple[list[str], str]:
     """The tokens TGI would send and its finish reason: it stops after the token that
     completes a stop string (which stays in the output) or at ``limit`` tokens."""
     out: list[str] = []
@@ -392,7 +410,9 @@ def _generate_problem(body: dict[str, Any], params: dict[str, Any]) -> str | Non
         return "Input validation error: `repetition_penalty` must be strictly positive"
     stops = params.get("stop") or []
     if len(stops) > 4:
-        return f"Input validation error: `stop` supports up to 4 stop sequences. Given: {len(stops)}"
+        return (
+            f"Input validation error: `stop` supports up to 4 stop sequences. Given: {len(stops)}"
+        )
     return _top_p_problem(params.get("top_p"))
 
 

@@ -1,0 +1,15 @@
+"""The shipped inbound lexicon: English and Chinese rules, kept apart from the engine.
+
+``DEFAULT_RULES`` is what ``LexiconScreen()`` uses. Rule ids are namespaced by language
+("en.kill_self", "zh.overdose_taken", "emoji.pill_run") and are what a ``RiskAssessment``
+reports as signals. The output filter's rules live in ``safety.lexicon.replies``.
+"""
+
+from __future__ import annotations
+
+from safety.lexicon import emoji, en, zh
+from safety.rules import Rule
+
+DEFAULT_RULES: tuple[Rule, ...] = (*en.RULES, *zh.RULES, *emoji.RULES)
+
+__all__ = ["DEFAULT_RULES"]

@@ -1,0 +1,104 @@
+"""Lexicon rules and the matcher both the inbound screen and the output filter use.
+
+A rule is data: a regular expression over *normalised* text (see ``safety.normalize``), plus an
+optional ``exclude`` expression for idioms, negations and accidents ("kill the process",
+"I cut myself shaving", "想死你了"). An exclusion only cancels a hit it overlaps, so "I don't
+know why, I want to kill myself" still matches while "I don't want to kill myself" does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+CATEGORIES: frozenset[str] = frozenset(
+    {"suicide", "self_harm", "harm_to_others", "abuse", "medical_emergency", "method_seeking"}
+)
+
+# signal: stands on its own and carries a tier and categories.
+# means / timing / farewell: context that never raises a tier by itself, but escalates a
+# signal (a method or means at hand, a time set, a goodbye) - see LexiconScreen.
+Role = Literal["signal", "means", "timing", "farewell"]
+ROLES: frozenset[str] = frozenset({"signal", "means", "timing", "farewell"})
+
+# How far either side of a hit an exclusion may look. Exclusions are short phrases, so a
+# small window keeps matching cheap on long messages.
+_EXCLUDE_WINDOW = 60
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One lexicon entry. ``tier`` and ``categories`` only matter for role "signal"."""
+
+    id: str
+    pattern: str
+    tier: int = 0
+    categories: frozenset[str] = frozenset()
+    role: Role = "signal"
+    exclude: str = ""
+
+    def validate(self) -> None:
+        if not self.id:
+            raise ValueError("rule without an id")
+        if self.role not in ROLES:
+            raise ValueError(f"rule {self.id}: unknown role {self.role!r}")
+        if not 0 <= self.tier <= 4:
+            raise ValueError(f"rule {self.id}: tier {self.tier} is outside 0-4")
+        unknown = self.categories - CATEGORIES
+        if unknown:
+            raise ValueError(f"rule {self.id}: unknown categories {sorted(unknown)}")
+        if self.role == "signal" and (self.tier == 0 or not self.categories):
+            raise ValueError(f"rule {self.id}: a signal needs a tier >= 1 and a category")
+        if self.role != "signal" and (self.tier or self.categories):
+            raise ValueError(f"rule {self.id}: a {self.role} rule carries no tier or category")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rule: Rule
+    pattern: re.Pattern[str]
+    exclude: re.Pattern[str] | None
+
+
+def _compile(rule: Rule) -> _Compiled:
+    try:
+        pattern = re.compile(rule.pattern)
+        exclude = re.compile(rule.exclude) if rule.exclude else None
+    except re.error as exc:
+        raise ValueError(f"rule {rule.id}: invalid regular expression: {exc}") from exc
+    # A pattern that matches nothing at all would fire on every message.
+    if pattern.search("") is not None:
+        raise ValueError(f"rule {rule.id}: pattern matches the empty string")
+    return _Compiled(rule, pattern, exclude)
+
+
+class RuleSet:
+    """Compiled rules; ``matches`` returns the rules that hit, in rule order."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self._compiled = [_compile(rule) for rule in rules]
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(c.rule for c in self._compiled)
+
+    def matches(self, normalised: str) -> list[Rule]:
+        return [c.rule for c in self._compiled if _hits(c, normalised)]
+
+
+def _hits(compiled: _Compiled, text: str) -> bool:
+    for match in compiled.pattern.finditer(text):
+        if compiled.exclude is None or not _excluded(compiled.exclude, text, match):
+            return True
+    return False
+
+
+def _excluded(exclude: re.Pattern[str], text: str, match: re.Match[str]) -> bool:
+    offset = max(0, match.start() - _EXCLUDE_WINDOW)
+    window = text[offset : match.end() + _EXCLUDE_WINDOW]
+    for hit in exclude.finditer(window):
+        if hit.start() + offset < match.end() and hit.end() + offset > match.start():
+            return True
+    return False
