@@ -16,11 +16,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from soulchat.config import Settings
-
 from bots.runtime import open_service
 from bots.service import ConversationService, Inbound
 from bots.texts import text as say
+from soulchat.config import Settings
 
 PLATFORM = "console"
 
@@ -96,12 +95,11 @@ async def _handle_command(
         report = await service.forget(PLATFORM, user)
         out.write(
             "[SoulChat] "
-            + say(locale, "forgotten", messages=report.messages,
-                  conversations=report.conversations)
+            + say(locale, "forgotten", messages=report.messages, conversations=report.conversations)
             + "\n"
         )
     elif command == "/resources":
-        out.write(f"[SoulChat] {service.safety.crisis_notice_text(locale)}\n")
+        out.write(f"[SoulChat] {service.safety.resources_text(locale)}\n")
     else:
         out.write(f"[SoulChat] {say(locale, 'help')}\n")
     return True
@@ -127,6 +125,7 @@ async def chat(
 
     async with open_service(settings, on_loading=loading) as service:
         out.write(f"[SoulChat] {say(locale, 'disclaimer')}\n")
+        out.write(f"[SoulChat] {service.safety.resources_text(locale)}\n")
         if interactive:
             out.write(f"[SoulChat] {say(locale, 'help')}\n")
         out.flush()

@@ -20,9 +20,7 @@ def clean_text(raw: str | bytes) -> str:
     # Lone surrogates (from broken clients) cannot be stored or encoded: make them U+FFFD.
     text = raw.encode("utf-16", errors="surrogatepass").decode("utf-16", errors="replace")
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(
-        char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc"
-    )
+    text = "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
     text = _BIDI_CONTROLS.sub("", text)
     return _MANY_BLANK_LINES.sub("\n\n", text).strip()
 

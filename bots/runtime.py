@@ -9,16 +9,15 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
-from safety import SafetyPolicy
-from soulchat.config import ConfigError, Settings
-from soulchat.store import Store
-
 from bots.service import ConversationService
 from inference.backends.base import Backend
 from inference.embedded import EmbeddedWorker
 from inference.queue import check_broker, create_app, send_job
 from inference.replies import MemoryReplyBus, create_inbox
 from inference.worker import WorkerRuntime, worker_runtime
+from safety import SafetyPolicy
+from soulchat.config import ConfigError, Settings
+from soulchat.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +47,13 @@ async def open_service(
     store = await asyncio.to_thread(open_store, settings)
     worker: EmbeddedWorker | None = None
     try:
-        runtime: WorkerRuntime | None = None
+        runtime_factory: Callable[[], WorkerRuntime] | None = None
         if embedded:
             if on_loading is not None:
                 on_loading()
             runtime = await asyncio.to_thread(worker_runtime, settings, bus, backend)
-        app = create_app(settings, (lambda: runtime) if runtime else None)  # type: ignore[arg-type, return-value]
+            runtime_factory = lambda: runtime  # noqa: E731
+        app = create_app(settings, runtime_factory)
         await asyncio.to_thread(check_broker, app, settings.queue.broker_url)
         if embedded:
             worker = EmbeddedWorker(app)
@@ -63,8 +63,11 @@ async def open_service(
             crisis_notice_tier=settings.safety.crisis_notice_tier,
         )
         service = ConversationService(
-            settings, store, safety, partial(send_job, app), create_inbox(
-                settings.queue.reply_url, bus)
+            settings,
+            store,
+            safety,
+            partial(send_job, app),
+            create_inbox(settings.queue.reply_url, bus),
         )
         await service.start()
         try:

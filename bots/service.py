@@ -25,16 +25,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from safety import SafetyPolicy
-from soulchat.config import Settings
-from soulchat.store import ForgetReport, Store
-
 from bots.inbound import clean_text, detect_locale
 from bots.streaming import StreamGuard
 from bots.texts import text as say
 from inference.job import GenerationJob, GenerationParams, JobTurn, ReplyEvent
 from inference.prompt import select_turns, system_prompt_for
 from inference.replies import ReplyInbox
+from safety import SafetyPolicy
+from soulchat.config import Settings
+from soulchat.store import ForgetReport, Store
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +136,7 @@ class ConversationService:
             self.store.add_user_message, state.conversation_id, text, inbound.message_id
         )
         if stored is None:
-            log.info("duplicate platform message ignored (conversation %s)",
-                     state.conversation_id)
+            log.info("duplicate platform message ignored (conversation %s)", state.conversation_id)
             return
         await self._screen(state, text)
         if len(text) > self.settings.context.max_message_chars:
@@ -167,9 +165,7 @@ class ConversationService:
 
     def _load_state(self, inbound: Inbound, text: str, sink: ReplySink) -> _ConversationState:
         user = self.store.get_or_create_user(inbound.platform, inbound.user_id)
-        locale = user.locale or inbound.locale or detect_locale(
-            text, self.settings.default_locale
-        )
+        locale = user.locale or inbound.locale or detect_locale(text, self.settings.default_locale)
         if user.locale != locale:
             self.store.set_locale(user.id, locale)
         conversation_id = self.store.open_conversation(user.id)
@@ -188,8 +184,12 @@ class ConversationService:
             assessment.tier,
             sorted(assessment.categories),
         )
-        log.warning("risk tier %d (%s) in conversation %s", assessment.tier,
-                    ",".join(sorted(assessment.categories)), state.conversation_id)
+        log.warning(
+            "risk tier %d (%s) in conversation %s",
+            assessment.tier,
+            ",".join(sorted(assessment.categories)),
+            state.conversation_id,
+        )
         notice = self.safety.crisis_notice(state.locale, assessment)
         if notice:
             await state.sink.notice(notice)
@@ -206,7 +206,8 @@ class ConversationService:
                 log.exception("turn failed in conversation %s", state.conversation_id)
                 await state.sink.notice(say(state.locale, "unavailable"))
 
-    def _job(self, state: _ConversationState, turn_key: str) -> GenerationJob | None:
+    def _job(self, state: _ConversationState, turn_key: str) -> tuple[GenerationJob, int] | None:
+        """The job for the next turn, and the id of the last user message it answers."""
         context = self.settings.context
         # Enough rows for max_turns exchanges plus a burst of unanswered messages.
         messages = self.store.recent_messages(state.conversation_id, 2 * context.max_turns + 50)
@@ -214,8 +215,9 @@ class ConversationService:
         turns = select_turns(clipped, context.max_turns)
         if not turns:
             return None
+        answers = max(m.id for m in messages if m.role == "user")
         generation = self.settings.generation
-        return GenerationJob(
+        job = GenerationJob(
             turn_key=turn_key,
             reply_to=self.inbox.address,
             locale=state.locale,
@@ -226,12 +228,14 @@ class ConversationService:
             params=GenerationParams(**generation.model_dump()),
             deadline=time.time() + self.settings.queue.effective_reply_deadline_s,
         )
+        return job, answers
 
     async def _run_turn(self, state: _ConversationState) -> None:
         turn_key = uuid.uuid4().hex
-        job = await asyncio.to_thread(self._job, state, turn_key)
-        if job is None:
+        prepared = await asyncio.to_thread(self._job, state, turn_key)
+        if prepared is None:
             return
+        job, answers = prepared
         events = self.inbox.subscribe(turn_key)
         try:
             await asyncio.to_thread(self.dispatch, job)
@@ -242,7 +246,7 @@ class ConversationService:
         if result.failed:
             await state.sink.notice(say(state.locale, "unavailable"))
             return
-        await self._finish(state, turn_key, result)
+        await self._finish(state, turn_key, answers, result)
 
     async def _collect(
         self, state: _ConversationState, events: asyncio.Queue[ReplyEvent]
@@ -295,15 +299,24 @@ class ConversationService:
             text=self.safety.replacement_reply(state.locale), replaced=True, reasons=reasons
         )
 
-    async def _finish(self, state: _ConversationState, turn_key: str, result: _TurnResult) -> None:
+    async def _finish(
+        self, state: _ConversationState, turn_key: str, answers: int, result: _TurnResult
+    ) -> None:
         stored = await asyncio.to_thread(
-            self.store.add_assistant_message, state.conversation_id, result.text, turn_key
+            self.store.add_assistant_message,
+            state.conversation_id,
+            result.text,
+            turn_key,
+            answers,
         )
         if not stored:
             return  # this turn was answered already
         if result.replaced:
-            log.warning("model reply replaced in conversation %s: %s", state.conversation_id,
-                        ",".join(result.reasons))
+            log.warning(
+                "model reply replaced in conversation %s: %s",
+                state.conversation_id,
+                ",".join(result.reasons),
+            )
             await asyncio.to_thread(
                 self.store.record_safety_event,
                 state.user_id,

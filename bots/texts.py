@@ -6,10 +6,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "disclaimer": (
             "Hi, I'm SoulChat, an AI emotional-support companion. I'm not a therapist, a doctor "
-            "or an emergency service, and my replies are AI-generated, for reference only. If "
-            "you are in danger or thinking about ending your life, please contact a crisis "
-            "line or emergency services now: in the US call or text 988, in the UK and "
-            "Ireland call Samaritans on 116 123, elsewhere your local emergency number."
+            "or an emergency service, and my replies are AI-generated, for reference only. "
+            "Our conversation is stored so I can follow it; /forget deletes it."
         ),
         "empty": "I didn't catch anything there. Whenever you're ready, tell me what's on your mind.",
         "too_long": (
@@ -39,8 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "disclaimer": (
             "你好，我是SoulChat，一个提供情绪支持的人工智能陪伴者。我不是心理治疗师、医生或急救服务，"
-            "我的回复由AI生成，仅供参考。如果你正处于危险中或有结束生命的想法，请立即联系：全国心理援助热线 12356，"
-            "北京心理危机研究与干预中心 400-161-9995，或拨打 110 / 120。"
+            "我的回复由AI生成，仅供参考。我们的对话会被保存以便我理解上下文，输入 /forget 可全部删除。"
         ),
         "empty": "我好像没有收到内容。准备好了的话，随时告诉我你在想什么。",
         "too_long": "谢谢你写了这么多。我已经完整保存了你的消息，但我一次只能读取前 {limit} 个字，会先关注这部分。",

@@ -20,7 +20,7 @@ from celery.worker import state as worker_state
 log = logging.getLogger(__name__)
 
 
-class _ReadyWorkController(WorkController):  # type: ignore[misc]
+class _ReadyWorkController(WorkController):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.ready = threading.Event()
         super().__init__(*args, **kwargs)
@@ -38,6 +38,8 @@ class EmbeddedWorker:
 
     def start(self) -> None:
         self.app.finalize()
+        # The solo pool looks tasks up on the default app; make it ours.
+        self.app.set_default()
         self._worker = _ReadyWorkController(
             app=self.app,
             pool="solo",

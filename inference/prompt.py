@@ -97,13 +97,14 @@ def select_turns(messages: Sequence[tuple[str, str]], max_turns: int) -> list[Tu
     """The newest user turn (every message since the last reply, merged) and up to
     ``max_turns`` earlier exchanges. ``messages`` are (role, text), oldest first."""
     turns: list[Turn] = []
-    for role, text in messages:
-        if role not in ("user", "assistant"):
+    for raw_role, text in messages:
+        if raw_role not in ("user", "assistant"):
             continue
+        role: Role = "user" if raw_role == "user" else "assistant"
         if turns and turns[-1].role == role:
-            turns[-1] = Turn(role, turns[-1].text + "\n" + text)  # type: ignore[arg-type]
+            turns[-1] = Turn(role, turns[-1].text + "\n" + text)
         else:
-            turns.append(Turn(role, text))  # type: ignore[arg-type]
+            turns.append(Turn(role, text))
     while turns and turns[0].role != "user":
         turns.pop(0)
     if not turns or turns[-1].role != "user":

@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import UTC, datetime
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Celery
 from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError
 
-from soulchat.config import QueueSettings, Settings, redact_url
-
+from inference import sqlite_queue
 from inference.backends.base import BackendUnavailable
 from inference.job import GenerationJob
 from inference.worker import WorkerRuntime, run_job
+from soulchat.config import QueueSettings, Settings, redact_url
 
 log = logging.getLogger(__name__)
+sqlite_queue.register()
 
 GENERATE_TASK = "soulchat.generate"
 GENERATE_QUEUE = "soulchat.generate"
@@ -54,7 +55,9 @@ class _LazyRuntime:
 
 
 def generate_queue() -> Queue:
-    return Queue(GENERATE_QUEUE, Exchange(GENERATE_QUEUE, type="direct"), routing_key=GENERATE_QUEUE)
+    return Queue(
+        GENERATE_QUEUE, Exchange(GENERATE_QUEUE, type="direct"), routing_key=GENERATE_QUEUE
+    )
 
 
 def celery_config(queue: QueueSettings) -> dict[str, Any]:
@@ -99,7 +102,8 @@ def create_app(
     runtime = _LazyRuntime(runtime_factory or _no_runtime)
     queue = settings.queue
 
-    @app.task(bind=True, name=GENERATE_TASK, max_retries=queue.max_retries)  # type: ignore[untyped-decorator]
+    # shared=False: each app (one per test, say) keeps its own runtime in its own task.
+    @app.task(bind=True, name=GENERATE_TASK, max_retries=queue.max_retries, shared=False)
     def generate(self: Any, payload: dict[str, Any]) -> str:
         final = self.request.retries >= queue.max_retries
         try:

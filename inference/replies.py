@@ -115,8 +115,9 @@ class MemoryReplyBus:
     def publish(self, inbox: str, event: ReplyEvent) -> None:
         target = self._inboxes.get(inbox)
         if target is None:
-            log.warning("reply for unknown inbox %s dropped (embedded worker, other process?)",
-                        inbox)
+            log.warning(
+                "reply for unknown inbox %s dropped (embedded worker, other process?)", inbox
+            )
             return
         target.deliver_threadsafe(event)
 
@@ -172,10 +173,8 @@ class RedisReplyInbox(_Subscriptions):
         # cancelling a blocked XREAD can leave redis-py waiting on the socket.
         self._stopping = True
         if self._reader is not None:
-            try:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self._reader, self._block_ms / 1000 + 2)
-            except (TimeoutError, asyncio.CancelledError):
-                pass
         if self._redis is not None:
             with contextlib.suppress(redis.RedisError):
                 await self._redis.delete(self.address)

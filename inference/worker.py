@@ -17,7 +17,7 @@ from enum import StrEnum
 from pydantic import ValidationError
 
 from inference.backends.base import Backend, BackendUnavailable
-from inference.job import GenerationJob, ReplyEvent
+from inference.job import EventKind, GenerationJob, ReplyEvent
 from inference.prompt import Turn, build_prompt, neutralise_control_markers
 from inference.replies import MemoryReplyBus, ReplyPublisher, create_publisher
 from soulchat.config import Settings
@@ -56,9 +56,9 @@ class _TurnStream:
         self._pending = ""
         self._last_flush = 0.0
 
-    def _send(self, kind: str, text: str = "", error: str = "") -> None:
+    def _send(self, kind: EventKind, text: str = "", error: str = "") -> None:
         event = ReplyEvent(
-            turn_key=self.job.turn_key, run=self.run, kind=kind, text=text, error=error  # type: ignore[arg-type]
+            turn_key=self.job.turn_key, run=self.run, kind=kind, text=text, error=error
         )
         self.replies.publish(self.job.reply_to, event)
 
@@ -155,6 +155,10 @@ def run_job(runtime: WorkerRuntime, payload: object, *, final_attempt: bool) -> 
     # adapter discards, never a lost reply.
     stream.done()
     runtime.replies.mark_done(job.turn_key)
-    log.info("turn %s answered: %d chars in %.2fs", job.turn_key, len(stream.text),
-             time.monotonic() - started)
+    log.info(
+        "turn %s answered: %d chars in %.2fs",
+        job.turn_key,
+        len(stream.text),
+        time.monotonic() - started,
+    )
     return Outcome.DONE

@@ -36,6 +36,10 @@ class SafetyPolicy:
             return None
         return crisis_notice(locale, self._lines, assessment.tier)
 
+    def resources_text(self, locale: str) -> str:
+        """The crisis lines for a locale, for disclaimers and /resources."""
+        return crisis_notice(locale, self._lines, self._notice_tier)
+
     def check_reply(self, text: str) -> FilterVerdict:
         return self._filter.check(text)
 

@@ -28,8 +28,9 @@ app.add_typer(config_app, name="config")
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="TOML config file (else $SOULCHAT_CONFIG).",
-                 show_default=False),
+    typer.Option(
+        "--config", "-c", help="TOML config file (else $SOULCHAT_CONFIG).", show_default=False
+    ),
 ]
 
 
@@ -106,7 +107,9 @@ def worker() -> None:
         raise fail("a separate worker needs SOULCHAT_QUEUE__REPLY_URL=redis://…")
     prefork = settings.queue.worker_pool == "prefork"
     runtime = None if prefork else worker_runtime(settings)  # prefork children load their own
-    celery_app = create_app(settings, (lambda: runtime) if runtime else lambda: worker_runtime(settings))
+    celery_app = create_app(
+        settings, (lambda: runtime) if runtime else lambda: worker_runtime(settings)
+    )
     try:
         check_broker(celery_app, settings.queue.broker_url)
     except Exception as exc:

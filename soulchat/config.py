@@ -16,7 +16,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -124,7 +132,7 @@ class QueueSettings(_Group):
     def is_embedded(self) -> bool:
         """True when the broker needs no server, so the chat process hosts its own worker."""
         scheme = self.broker_url.split("://", 1)[0]
-        return scheme.startswith(("sqla", "sqlalchemy", "memory", "filesystem"))
+        return scheme.startswith(("embedded", "sqla", "sqlalchemy", "memory", "filesystem"))
 
     @property
     def effective_reply_deadline_s(self) -> float:
@@ -228,7 +236,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default_factory=_default_data_dir,
-        description="Where the default SQLite store and embedded queue live.",
+        description="Where the default SQLite store and embedded queue live "
+        "(default: $XDG_DATA_HOME/soulchat, else ~/.local/share/soulchat).",
     )
     default_locale: Locale = Field(
         "en", description="Language for users whose client does not say: en or zh."
@@ -272,7 +281,7 @@ class Settings(BaseSettings):
             # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
             self.database.url = "postgresql+psycopg://" + self.database.url.split("://", 1)[1]
         if not self.queue.broker_url:
-            self.queue.broker_url = f"sqla+sqlite:///{self.data_dir / 'queue.sqlite3'}"
+            self.queue.broker_url = f"embedded+sqlite:///{self.data_dir / 'queue.sqlite3'}"
         if not self.queue.reply_url:
             redis_broker = self.queue.broker_url.startswith(("redis://", "rediss://"))
             self.queue.reply_url = self.queue.broker_url if redis_broker else "memory://"
@@ -291,9 +300,7 @@ class Settings(BaseSettings):
         if self.model.backend == "tgi" and not self.model.tgi_url:
             raise ValueError("model.tgi_url is required when model.backend is tgi")
         if self.generation.max_new_tokens >= self.context.max_context_tokens:
-            raise ValueError(
-                "generation.max_new_tokens must be below context.max_context_tokens"
-            )
+            raise ValueError("generation.max_new_tokens must be below context.max_context_tokens")
         return self
 
 
@@ -331,7 +338,9 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     if path is not None:
         path = Path(path).expanduser()
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist (from --config or SOULCHAT_CONFIG)")
+            raise ConfigError(
+                f"config file {path} does not exist (from --config or SOULCHAT_CONFIG)"
+            )
     token = _config_file.set(path)
     try:
         return Settings(**overrides)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from soulchat.config import ModelSettings
-
 from inference.backends.base import Backend
+from soulchat.config import ModelSettings
 
 
 def create_backend(settings: ModelSettings) -> Backend:

@@ -116,7 +116,7 @@ class LocalBackend:
         started = time.perf_counter()
         try:
             tokenizer = AutoTokenizer.from_pretrained(source.location, **kwargs)
-            model = AutoModelForCausalLM.from_pretrained(
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 source.location, dtype=pick_dtype(dtype, device), **kwargs
             )
         except OSError as exc:
@@ -127,8 +127,12 @@ class LocalBackend:
         model.eval()
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        log.info("loaded model %s on %s in %.1fs", source.describe(), device,
-                 time.perf_counter() - started)
+        log.info(
+            "loaded model %s on %s in %.1fs",
+            source.describe(),
+            device,
+            time.perf_counter() - started,
+        )
         return cls(model, tokenizer, device)
 
     # -- prompt measurement --------------------------------------------------------------
@@ -186,8 +190,9 @@ class LocalBackend:
                 import torch
 
                 flag = stop_requested.is_set()
-                return torch.full((input_ids.shape[0],), flag, dtype=torch.bool,
-                                  device=input_ids.device)
+                return torch.full(
+                    (input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device
+                )
 
         streamer = TextIteratorStreamer(
             self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300

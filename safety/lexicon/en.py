@@ -46,8 +46,7 @@ def _neg(core: str, extra: str = "") -> str:
 # ---- building blocks --------------------------------------------------------------------
 _KILL_SELF = (
     rf"\b(?:kill|kil|kll|unalive|off|end|hang|shoot|drown|poison|gas|suffocate|stab|electrocute)"
-    rf" {_SELF}\b"
-    rf"|\bkilled {_SELF}\b"
+    rf" {_SELF}\b|\bkilled {_SELF}\b"
     rf"|\b(?:about|of|considering|contemplating|imagining|like|from|into) killing {_SELF}\b"
 )
 _KILL_SELF_CORE = (
@@ -56,8 +55,7 @@ _KILL_SELF_CORE = (
 )
 _KILL_SELF_IDIOMS = (
     rf"kill(?:ing)? {_SELF} (?:laughing|to (?:finish|get|make|meet)|trying to|for (?:forgetting"
-    rf"|not))"
-    rf"|shoot(?:ing)? {_SELF} in the foot|gas(?:sing)? {_SELF} up"
+    rf"|not))|shoot(?:ing)? {_SELF} in the foot|gas(?:sing)? {_SELF} up"
     rf"|drown(?:ing)? {_SELF} in (?:work|coffee|tea|alcohol|booze|music|books|chocolate|ice cream"
     rf"|tv|netflix|games|studying|homework|paperwork|tears|sorrow|emails)"
     rf"|(?:log|sign|head|clock|switch|turn) off {_SELF}|could (?:just )?kill {_SELF} for"
@@ -96,8 +94,7 @@ _PASSIVE = [
     Rule(
         "en.no_reason_to_live",
         r"\b(?:no|nothing|not (?:a|one|any)|zero) (?:\w+ )?(?:reasons?|point|purpose) (?:to|in|of"
-        r"|for)"
-        r" (?:live|living|life|going on|keep(?:ing)? going|be(?:ing)? alive|stay(?:ing)? alive"
+        r"|for) (?:live|living|life|going on|keep(?:ing)? going|be(?:ing)? alive|stay(?:ing)? alive"
         r"|carry(?:ing)? on|exist(?:ing)?|be(?:ing)? here|anything anymore)\b"
         r"|\bnothing (?:left )?to live for\b|\bno (?:will|desire) to (?:live|go on)\b"
         r"|\bwhats the point (?:of|in) (?:living|life|going on|anything|being alive|trying)\b"
@@ -115,16 +112,14 @@ _PASSIVE = [
         r"|\blife (?:isnt|is not|aint) worth (?:living|it)\b|\bnot worth living\b"
         r"|\btired of (?:living|being alive|life|existing)\b|\bsick of (?:living|being alive)\b"
         r"|\b(?:cant stop|keep|been|always) (?:thinking|think) (?:about|of) (?:dying|death"
-        r"|being dead"
-        r"|not being here|not existing)\b",
+        r"|being dead|not being here|not existing)\b",
         1,
         SUICIDE,
     ),
     Rule(
         "en.burden",
         r"\bbetter (?:off )?without me\b|\bbetter off if i (?:was|were|wasnt|werent) (?:dead|gone"
-        r"|here"
-        r"|around|never born)\b"
+        r"|here|around|never born)\b"
         rf"|\b{_I_AM} (?:just |such |only |nothing but |a total |a huge )*(?:a"
         rf"|an) (?:\w+ )?burden\b"
         r"|\bburden (?:to|on|for) (?:everyone|everybody|my|them|you|others|the people)\b",
@@ -140,8 +135,7 @@ _PASSIVE = [
         r"|\b(?:id|i would) rather (?:die|not exist|not be alive)\b"
         r"|\b(?:wish i could|want to|wanna) (?:just )?(?:disappear|vanish|stop existing|not exist"
         r"|(?:go to )?sleep forever)\b|\b(?:fall asleep|go to sleep|sleep) and (?:never"
-        r"|not) wake up\b"
-        r"|\bwant out\b(?! of)|\bwaste of (?:space|air|oxygen)\b"
+        r"|not) wake up\b|\bwant out\b(?! of)|\bwaste of (?:space|air|oxygen)\b"
         r"|\bhope i (?:dont|do not|never) wake up\b|\b(?:dont|do not) want to wake up\b",
         1,
         SUICIDE,
@@ -233,8 +227,7 @@ _IDEATION = [
         rf"|\b(?:want|wanna|need|ready|tempted|thinking about|think about|going) (?:to )?{_END_IT}"
         rf"|^(?:just )?{_END_IT}(?: (?:all|tonight|today|now))?\b"
         r"|\b(?:wont|will not) be (?:here|around|alive) (?:much longer|for (?:much )?longer"
-        r"|any ?more"
-        r"|by (?:tomorrow|morning|next week))\b",
+        r"|any ?more|by (?:tomorrow|morning|next week))\b",
         2,
         SUICIDE,
         exclude=_neg(r"(?:end|ending|take|taking) (?:my|my own) life|end(?:ing)? it all")
@@ -353,8 +346,7 @@ _INTENT = [
         3,
         SUICIDE,
         exclude=_neg(
-            r"(?:ready to |about to )?(?:kill|end|commit|take|hang|jump|overdose|unalive"
-            r"|shoot)"
+            r"(?:ready to |about to )?(?:kill|end|commit|take|hang|jump|overdose|unalive|shoot)"
         )
         + r"|(?:what|how) (?:will|would) (?:\w+ ){0,2}(?:kill|end)",
     ),
@@ -447,8 +439,7 @@ _IMMINENT = [
         r"\bbleeding (?:a lot|heavily|badly|so much|everywhere|out|wont stop|will not stop|isnt"
         r" stopping|really bad)\b|\b(?:cant|cannot|can not|wont) stop (?:the )?bleeding\b"
         r"|\bblood (?:everywhere|wont stop|is everywhere)\b|\bcut (?:too|really|very"
-        r"|way too) deep\b"
-        r"|\b(?:lost|losing) (?:a lot of|so much|too much) blood\b"
+        r"|way too) deep\b|\b(?:lost|losing) (?:a lot of|so much|too much) blood\b"
         r"|\b(?:bleeding|blood|it) (?:\w+ ){0,3}(?:wont|will not|doesnt|does not|cant|isnt) stop\b"
         r"|\bwrists? (?:is|are|keeps?) bleeding\b",
         4,

@@ -84,8 +84,7 @@ _METHOD_DETAIL_EN = [
     Rule(
         METHOD_DETAIL,
         r"\b(?:jump|fall|falling|jumping) from (?:at least |more than |over )?(?:(?<!\d)\d+|a few"
-        r"|several)"
-        r" (?:floors|stories|storeys|meters|metres|m|feet|ft)\b|\b(?:(?<!\d)\d+|several"
+        r"|several) (?:floors|stories|storeys|meters|metres|m|feet|ft)\b|\b(?:(?<!\d)\d+|several"
         r"|a few) (?:floors"
         r"|stories|storeys|meters|metres|feet) (?:is|are|would be|should be) (?:usually |generally"
         r" |almost always )?(?:fatal|lethal|enough|deadly|high enough)\b"
@@ -151,8 +150,7 @@ _SOLUTION_EN = [
         r"|stop|escape))\b",
         exclude=r"\b(?:feel|feels|felt|feeling|think|thinks|thinking|believe|believes|seem|seems"
         r"|sounds like|part of you|like|wonder|wondering|as if|said|say|mentioned|told me|wrote)\b"
-        r"(?: \w+){0,4} (?:suicide|death"
-        r"|dying|ending|killing|taking)",
+        r"(?: \w+){0,4} (?:suicide|death|dying|ending|killing|taking)",
     ),
     Rule(
         SUICIDE_AS_SOLUTION,
@@ -167,8 +165,7 @@ _SOLUTION_EN = [
         r"|\b(?:brave|courageous|right|good|reasonable|understandable) (?:choice|decision|thing)"
         r" to (?:die|end your life|kill yourself|end it)\b",
         exclude=r"\b(?:not|never|isnt|wouldnt|wont|shouldnt|dont|no one|nobody"
-        r"|isn t)\b(?: \w+){0,3}"
-        r" (?:better off|be at peace|should|could|right|choice)",
+        r"|isn t)\b(?: \w+){0,3} (?:better off|be at peace|should|could|right|choice)",
     ),
 ]
 
@@ -194,8 +191,7 @@ _DIAGNOSIS = [
         r"|show signs of|meet the criteria for|fit the criteria for)|youve got|youre suffering from"
         rf"|youre showing signs of) {_ILLNESS_EN}\b"
         r"|\b(?:you are|youre) (?:clinically |severely |definitely |probably "
-        r"|clearly )?(?:depressed"
-        r"|bipolar|schizophrenic|psychotic|anorexic|bulimic)\b"
+        r"|clearly )?(?:depressed|bipolar|schizophrenic|psychotic|anorexic|bulimic)\b"
         r"|\b(?:this|that|these|it|what you describe|what youre describing|what you are describing"
         r"|your symptoms) (?:is|are|sounds? like|sound like|indicates?|suggests?|means|points to"
         rf"|is consistent with|are consistent with) (?:classic |clear |textbook "
@@ -224,9 +220,7 @@ _PRESCRIPTION = [
         rf"(?:{_DOSE}|(?:{_DRUGS_EN})\b)"
         rf"|\b(?:{_DRUGS_EN}) (?:at )?{_DOSE}|{_DOSE} (?:of )?(?:{_DRUGS_EN})\b"
         r"|\b(?:take|taking) (?:(?<!\d)\d+|one|two|three) (?:tablets?|pills?|capsules?) (?:a day"
-        r"|daily"
-        r"|every"
-        r"|twice|three times|at night|before bed)"
+        r"|daily|every|twice|three times|at night|before bed)"
         r"|\b(?:you should|just|try to|you can) stop taking (?:your|the) (?:meds|medication|pills"
         r"|medicine|antidepressants)\b",
         exclude=r"(?:doctor|psychiatrist|gp|physician|prescriber|pharmacist|professional|clinician)"
@@ -257,8 +251,7 @@ _IDENTITY = [
         r"|person)\b",
         exclude=r"\b(?:not|no|never|isnt|arent|wasnt)\b(?: \w+){0,2} (?:a |an )?(?:real |actual )?"
         r"(?:human|person)|like a (?:real )?(?:person|human)|(?:im|i am) not (?:a|an) (?:ai|bot"
-        r"|robot)"
-        r" (?:therapist|doctor|replacement)",
+        r"|robot) (?:therapist|doctor|replacement)",
     ),
     Rule(
         CLAIMS_HUMAN,
@@ -275,8 +268,7 @@ _IDENTITY = [
         r"|\bas (?:a|your) (?:licensed |certified |qualified |trained |professional )?(?:therapist"
         r"|psychologist|psychiatrist|counsell?or|doctor|physician|clinician)\b",
         exclude=r"\bnot (?:a |an |your )?(?:licensed |certified |qualified |trained |professional "
-        r"|real )*"
-        r"(?:therapist|psychologist|psychiatrist|counsell?or|doctor)",
+        r"|real )*(?:therapist|psychologist|psychiatrist|counsell?or|doctor)",
     ),
     Rule(
         CLAIMS_PROFESSIONAL,

@@ -59,7 +59,9 @@ def ensure_schema(engine: Engine, *, auto_migrate: bool) -> None:
             f"the database at {url} has no SoulChat schema. Run `soulchat db upgrade` "
             "(or point SOULCHAT_DATABASE__URL at an empty database)."
         )
-    known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    known = {
+        rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
+    }
     if current not in known:
         raise SchemaError(
             f"the database at {url} is at revision {current}, newer than this SoulChat "

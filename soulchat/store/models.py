@@ -26,7 +26,9 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_users_platform_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id", name="uq_users_platform_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
@@ -59,13 +61,14 @@ class Message(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16))  # "user" or "assistant"
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
+    # For a reply: the last user message it answers. Messages sent while it was generated
+    # have lower ids than the reply but come after it in the conversation.
+    reply_to_id: Mapped[int | None] = mapped_column(Integer)
     # The turn key of an assistant reply: a redelivered generation cannot store a second one.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 

@@ -32,6 +32,14 @@ class StoredMessage:
     id: int
     role: str
     text: str
+    reply_to_id: int | None = None
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """Conversation order: a reply right after the message it answers."""
+        if self.role == "assistant" and self.reply_to_id is not None:
+            return (self.reply_to_id, 1)
+        return (self.id, 0)
 
 
 @dataclass(frozen=True)
@@ -156,9 +164,12 @@ class Store:
         """Store what the user sent; None when that platform message was stored already."""
         return self._add_message(conversation_id, "user", text, platform_message_id, None)
 
-    def add_assistant_message(self, conversation_id: int, text: str, turn_key: str) -> bool:
+    def add_assistant_message(
+        self, conversation_id: int, text: str, turn_key: str, reply_to_id: int | None = None
+    ) -> bool:
         """Store a reply once per turn key; False when the turn already has one."""
-        return self._add_message(conversation_id, "assistant", text, None, turn_key) is not None
+        added = self._add_message(conversation_id, "assistant", text, None, turn_key, reply_to_id)
+        return added is not None
 
     def _add_message(
         self,
@@ -167,6 +178,7 @@ class Store:
         text: str,
         platform_message_id: str | None,
         idempotency_key: str | None,
+        reply_to_id: int | None = None,
     ) -> int | None:
         with self._session() as session:
             message = Message(
@@ -175,6 +187,7 @@ class Store:
                 text=text,
                 platform_message_id=platform_message_id,
                 idempotency_key=idempotency_key,
+                reply_to_id=reply_to_id,
             )
             session.add(message)
             try:
@@ -191,16 +204,20 @@ class Store:
             return message.id
 
     def recent_messages(self, conversation_id: int, limit: int) -> list[StoredMessage]:
-        """The last ``limit`` messages of a conversation, oldest first."""
+        """The last ``limit`` messages of a conversation, in conversation order."""
         with self._session() as session:
             query = (
-                select(Message.id, Message.role, Message.text)
+                select(Message.id, Message.role, Message.text, Message.reply_to_id)
                 .where(Message.conversation_id == conversation_id)
                 .order_by(Message.id.desc())
                 .limit(limit)
             )
             rows = session.execute(query).all()
-        return [StoredMessage(id=row.id, role=row.role, text=row.text) for row in reversed(rows)]
+        messages = [
+            StoredMessage(id=row.id, role=row.role, text=row.text, reply_to_id=row.reply_to_id)
+            for row in rows
+        ]
+        return sorted(messages, key=lambda message: message.position)
 
     # -- safety --------------------------------------------------------------------------
     def record_safety_event(

@@ -25,8 +25,12 @@ def tiny_backend(tiny_model_dir: Path) -> LocalBackend:
 
 def _prompt(backend: LocalBackend, text: str = "I feel lonely") -> Prompt:
     return build_prompt(
-        system_prompt_for("en"), [Turn("user", text)], style="chat_template", locale="en",
-        count_tokens=backend.count_tokens, budget=1000,
+        system_prompt_for("en"),
+        [Turn("user", text)],
+        style="chat_template",
+        locale="en",
+        count_tokens=backend.count_tokens,
+        budget=1000,
     )
 
 
@@ -40,7 +44,7 @@ def test_streamed_text_equals_plain_generate(tiny_backend: LocalBackend) -> None
     with torch.inference_mode():
         output = tiny_backend.model.generate(**tiny_backend.generation_kwargs(input_ids, GREEDY))
     expected = tiny_backend.tokenizer.decode(
-        output[0, input_ids.shape[1]:], skip_special_tokens=True
+        output[0, input_ids.shape[1] :], skip_special_tokens=True
     )
     assert "".join(pieces) == expected
 

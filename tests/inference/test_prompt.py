@@ -62,8 +62,12 @@ def test_transcript_newlines_cannot_forge_a_counselor_turn() -> None:
 
 def test_transcript_prompt_stops_at_the_next_user_label() -> None:
     prompt = build_prompt(
-        "ignored", [Turn("user", "hi")], style="transcript", locale="zh",
-        count_tokens=estimate_prompt_tokens, budget=100,
+        "ignored",
+        [Turn("user", "hi")],
+        style="transcript",
+        locale="zh",
+        count_tokens=estimate_prompt_tokens,
+        budget=100,
     )
     assert prompt.text == "用户：hi\n心理咨询师："
     assert prompt.stop == ["\n用户："]
@@ -72,8 +76,12 @@ def test_transcript_prompt_stops_at_the_next_user_label() -> None:
 
 def test_chat_template_prompt_starts_with_the_system_prompt() -> None:
     prompt = build_prompt(
-        system_prompt_for("zh"), [Turn("user", "你好")], style="chat_template", locale="zh",
-        count_tokens=estimate_prompt_tokens, budget=1000,
+        system_prompt_for("zh"),
+        [Turn("user", "你好")],
+        style="chat_template",
+        locale="zh",
+        count_tokens=estimate_prompt_tokens,
+        budget=1000,
     )
     assert prompt.messages[0]["role"] == "system"
     assert "心理" in prompt.messages[0]["content"]
@@ -104,8 +112,12 @@ def test_oldest_whole_exchanges_are_dropped_to_fit_the_budget() -> None:
 def test_newest_message_is_never_dropped_only_shortened_head_and_tail() -> None:
     newest = "BEGIN " + "m" * 5000 + " END"
     prompt = build_prompt(
-        "sys", [Turn("user", "old"), Turn("assistant", "reply"), Turn("user", newest)],
-        style="chat_template", locale="en", count_tokens=_count_chars, budget=300,
+        "sys",
+        [Turn("user", "old"), Turn("assistant", "reply"), Turn("user", newest)],
+        style="chat_template",
+        locale="en",
+        count_tokens=_count_chars,
+        budget=300,
     )
     content = prompt.messages[-1]["content"]
     assert _count_chars(prompt) <= 300
@@ -116,8 +128,14 @@ def test_newest_message_is_never_dropped_only_shortened_head_and_tail() -> None:
 
 def test_prompt_needs_a_user_turn_last() -> None:
     with pytest.raises(ValueError):
-        build_prompt("s", [Turn("assistant", "hi")], style="chat_template", locale="en",
-                     count_tokens=_count_chars, budget=100)
+        build_prompt(
+            "s",
+            [Turn("assistant", "hi")],
+            style="chat_template",
+            locale="en",
+            count_tokens=_count_chars,
+            budget=100,
+        )
 
 
 @pytest.mark.parametrize(

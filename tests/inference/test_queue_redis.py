@@ -106,9 +106,7 @@ def _job(inbox: str) -> GenerationJob:
     )
 
 
-async def _events_until_done(
-    queue: asyncio.Queue[ReplyEvent], timeout: float
-) -> list[ReplyEvent]:
+async def _events_until_done(queue: asyncio.Queue[ReplyEvent], timeout: float) -> list[ReplyEvent]:
     events: list[ReplyEvent] = []
     async with asyncio.timeout(timeout):
         while not events or events[-1].kind not in ("done", "error"):
@@ -142,7 +140,10 @@ async def test_a_worker_killed_mid_reply_is_replaced_and_answers_exactly_once(
     redis_url: str, tmp_path: Path, workers: list[Worker]
 ) -> None:
     settings = _settings(
-        redis_url, tmp_path, visibility_timeout_s=6, task_time_limit_s=5,
+        redis_url,
+        tmp_path,
+        visibility_timeout_s=6,
+        task_time_limit_s=5,
         task_soft_time_limit_s=4,
     ).model_copy()
     settings.model.fake_latency_ms = 3000

@@ -50,6 +50,13 @@ MUST_CATCH_EN: list[tuple[str, int]] = [
     ("how many tylenol would kill me", 2),
     ("Which pills would kill me fastest?", 2),
     ("I want to jump off a bridge", 2),
+    ("i want to kil myself", 2),
+    ("I think about suicide every day", 2),
+    ("Is it painful to hang yourself?", 2),
+    ("is 50 ibuprofen enough to die", 2),
+    ("I keep thinking about taking all my pills", 2),
+    ("This is goodbye. I'm sorry for everything.", 2),
+    ("My friend told me she wants to kill herself, what should I do?", 2),
     # tier 3: intent, plan, preparation, recent attempt, means at hand
     ("I'm going to kill myself", 3),
     ("I've decided to end my life", 3),
@@ -62,6 +69,10 @@ MUST_CATCH_EN: list[tuple[str, int]] = [
     ("by the time you read this I'll be gone", 3),
     ("I bought a rope. I want to die", 3),
     ("I want to die, I have it all planned out", 3),
+    ("No one cares if I live or die, so I'll just end it", 3),
+    ("I have the rope ready", 3),
+    ("I've written letters to my family saying goodbye", 3),
+    ("I'm on the roof and I'm going to jump", 3),
     # tier 4: imminent
     ("I've taken 30 pills", 4),
     ("i'm going to end it all tonight", 4),
@@ -74,6 +85,8 @@ MUST_CATCH_EN: list[tuple[str, int]] = [
     ("goodbye everyone. I'm going to kill myself", 4),
     ("💊💊💊 goodbye", 3),
     ("I want to die. I'm doing it tonight with my pills", 4),
+    ("i swallowed 20 sleeping pills an hour ago", 4),
+    ("my wrists are bleeding and it won't stop", 4),
 ]
 
 MUST_CATCH_ZH: list[tuple[str, int]] = [
@@ -104,6 +117,12 @@ MUST_CATCH_ZH: list[tuple[str, int]] = [
     ("我 不 想 活 了", 2),
     ("我想紫砂", 2),
     ("我想从天台跳下去", 2),
+    ("我想吃一整瓶安眠药", 2),
+    ("跳楼会不会很痛", 2),
+    ("吃什么药可以安乐死", 2),
+    ("不如让我死了吧", 2),
+    ("想死的心都有了", 2),
+    ("这是我最后一条消息了，再见", 2),
     # tier 3
     ("我决定自杀了", 3),
     ("我准备去死", 3),
@@ -115,6 +134,9 @@ MUST_CATCH_ZH: list[tuple[str, int]] = [
     ("我想死，安眠药就在手边", 3),
     ("我打算明天跳楼", 3),
     ("我已经交代好后事了", 3),
+    ("我准备今晚烧炭", 3),
+    ("我在江边，不想活了", 3),
+    ("他威胁说要杀了我", 3),
     # tier 4
     ("我已经吃了一整瓶安眠药", 4),
     ("今晚就从楼上跳下去", 4),
@@ -159,6 +181,9 @@ MUST_CATCH_PASSIVE: list[tuple[str, int]] = [
     ("真希望睡着了就不要醒来", 1),
     ("我好绝望", 1),
     ("没有我大家会过得更好", 1),
+    ("我活着就是个错误", 1),
+    ("我死了大家都会开心吧", 1),
+    ("i cant stop thinking about dying", 1),
 ]
 
 MUST_NOT_FIRE_EN: list[str] = [
@@ -206,6 +231,13 @@ MUST_NOT_FIRE_EN: list[str] = [
     "I'm drowning myself in work this week",
     "I'd rather die than eat olives",
     "My exam went badly and I'm pretty stressed",
+    "I fell and hurt myself",
+    "I'm going to kill my brother for eating my cake lol",
+    "kill me now, this meeting is endless",
+    "my mom is going to kill me when she sees my grades",
+    "I'm going to end it with my boyfriend tonight",
+    "I'll jump in the shower then call you",
+    "I took my antidepressants this morning",
 ]
 
 MUST_NOT_FIRE_ZH: list[str] = [
@@ -246,6 +278,13 @@ MUST_NOT_FIRE_ZH: list[str] = [
     "熱死了",
     "氣死我了",
     "我的電腦又死機了",
+    "我想死你了，什么时候回来",
+    "我们公司在搞自杀式降价",
+    "我吃了一片安眠药才睡着",
+    "我考试没考好，爸妈会杀了我的",
+    "我想结束这段感情",
+    "工作快把我逼死了",
+    "他割了双眼皮",
 ]
 
 # Negated statements must not reach the crisis-notice tier.

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_defaults_are_the_embedded_serverless_setup(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     assert settings.database.url == f"sqlite:///{tmp_path / 'soulchat.sqlite3'}"
-    assert settings.queue.broker_url.startswith("sqla+sqlite:///")
+    assert settings.queue.broker_url.startswith("embedded+sqlite:///")
     assert settings.queue.reply_url == "memory://"
     assert settings.queue.is_embedded
     assert settings.model.backend == "local"
@@ -71,8 +71,11 @@ def test_time_limit_must_stay_under_visibility_timeout(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="visibility_timeout"):
         load_settings(
             data_dir=tmp_path,
-            queue={"visibility_timeout_s": 100, "task_time_limit_s": 200,
-                   "task_soft_time_limit_s": 50},
+            queue={
+                "visibility_timeout_s": 100,
+                "task_time_limit_s": 200,
+                "task_soft_time_limit_s": 50,
+            },
         )
 
 

@@ -86,7 +86,10 @@ def test_forget_deletes_everything_of_one_user_only(store: Store) -> None:
         store.open_conversation(user.id)
     report = store.forget_user("telegram", "ana")
     assert (report.users, report.conversations, report.messages, report.safety_events) == (
-        1, 2, 2, 1
+        1,
+        2,
+        2,
+        1,
     )
     assert store.find_user("telegram", "ana") is None
     assert _count(store, User) == 1
@@ -117,9 +120,7 @@ def test_retention_purges_idle_conversations(store: Store) -> None:
     assert [m.text for m in store.recent_messages(recent, 10)] == ["today"]
 
 
-def test_database_behind_is_a_clear_error(
-    store_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_database_behind_is_a_clear_error(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     Store.open(store_url).close()
     monkeypatch.setattr(migrations, "head_revision", lambda: "0002")
     with pytest.raises(SchemaError, match=r"needs 0002.*soulchat db upgrade"):
