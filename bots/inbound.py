@@ -26,8 +26,9 @@ def clean_text(raw: str | bytes) -> str:
 
 
 def detect_locale(text: str, default: str = "en") -> str:
-    """zh when the text is mostly Chinese characters, en when mostly Latin letters."""
+    """zh when Chinese dominates, en when Latin letters do. A Chinese character carries
+    about as much as a short English word, so it weighs three letters."""
     cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
     if cjk == 0 and latin == 0:
         return default
-    return "zh" if cjk * 2 >= latin else "en"
+    return "zh" if cjk * 3 >= latin else "en"

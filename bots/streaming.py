@@ -41,7 +41,7 @@ class StreamGuard:
         cut = _last_boundary(self.text)
         if len(self.text) - cut > self._max_hold:  # a long run without spaces (Chinese)
             cut = len(self.text)
-        candidate = self.text[:cut].rstrip()
+        candidate = self.text[:cut].strip()  # as the final reply will be
         if len(candidate) <= len(self.shown):
             return None
         self.shown = candidate
