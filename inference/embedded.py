@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -55,8 +56,10 @@ class EmbeddedWorker:
             target=self._worker.start, name="soulchat-embedded-worker", daemon=True
         )
         self._thread.start()
-        if not self._worker.ready.wait(self.start_timeout_s):
-            raise RuntimeError("the embedded worker did not start")
+        deadline = time.monotonic() + self.start_timeout_s
+        while not self._worker.ready.wait(0.1):
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the embedded worker did not start (see the log above)")
 
     def stop(self, timeout_s: float = 5.0) -> None:
         if self._thread is None:

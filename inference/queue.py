@@ -97,6 +97,7 @@ def create_app(
     settings: Settings, runtime_factory: Callable[[], WorkerRuntime] | None = None
 ) -> Celery:
     """The Celery app. Without ``runtime_factory`` the app can only send jobs."""
+    sqlite_queue.prepare(settings.queue.broker_url)
     app = Celery("soulchat", broker=settings.queue.broker_url, set_as_current=False)
     app.conf.update(celery_config(settings.queue))
     runtime = _LazyRuntime(runtime_factory or _no_runtime)

@@ -8,6 +8,7 @@ passes the engine only what SQLAlchemy accepts.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
@@ -38,6 +39,12 @@ class Channel(kombu_sqla.Channel):
 
 class Transport(kombu_sqla.Transport):
     Channel = Channel
+
+
+def prepare(url: str) -> None:
+    """Create the folder of an embedded queue's SQLite file."""
+    if url.startswith(f"{SCHEME}+sqlite:///"):
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def register() -> None:

@@ -32,7 +32,10 @@ def _replies(stdout: str) -> list[str]:
 
 def test_piped_lines_each_get_a_reply_and_are_stored(tmp_path: Path) -> None:
     result = _chat(
-        "I feel lonely\n\nNobody calls me\n", tmp_path, "--user", "ana",
+        "I feel lonely\n\nNobody calls me\n",
+        tmp_path,
+        "--user",
+        "ana",
         SOULCHAT_MODEL__BACKEND="fake",
     )
     assert result.returncode == 0, result.stderr
@@ -57,9 +60,7 @@ def test_chinese_session(tmp_path: Path) -> None:
 
 
 def test_forget_command_deletes_the_conversation(tmp_path: Path) -> None:
-    result = _chat(
-        "hello\n/forget\n", tmp_path, "--user", "bo", SOULCHAT_MODEL__BACKEND="fake"
-    )
+    result = _chat("hello\n/forget\n", tmp_path, "--user", "bo", SOULCHAT_MODEL__BACKEND="fake")
     assert result.returncode == 0, result.stderr
     assert "everything stored about you has been deleted" in result.stdout
     store = Store.open(f"sqlite:///{tmp_path / 'soulchat.sqlite3'}")
@@ -71,8 +72,10 @@ def test_chat_through_the_local_backend_on_a_tiny_model(
     tmp_path: Path, tiny_model_dir: Path
 ) -> None:
     result = _chat(
-        "I can't sleep\n", tmp_path,
-        SOULCHAT_MODEL__BACKEND="local", SOULCHAT_MODEL__PATH=str(tiny_model_dir),
+        "I can't sleep\n",
+        tmp_path,
+        SOULCHAT_MODEL__BACKEND="local",
+        SOULCHAT_MODEL__PATH=str(tiny_model_dir),
         SOULCHAT_GENERATION__MAX_NEW_TOKENS="8",
     )
     assert result.returncode == 0, result.stderr
@@ -88,7 +91,9 @@ def test_invalid_configuration_stops_with_a_clear_message(tmp_path: Path) -> Non
 
 def test_unreachable_broker_is_named(tmp_path: Path) -> None:
     result = _chat(
-        "hi\n", tmp_path, timeout=60,
+        "hi\n",
+        tmp_path,
+        timeout=60,
         SOULCHAT_MODEL__BACKEND="fake",
         SOULCHAT_QUEUE__BROKER_URL="redis://:secret@127.0.0.1:1/0",
         SOULCHAT_QUEUE__REPLY_URL="redis://127.0.0.1:1/0",
@@ -122,7 +127,9 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_chat_with_the_real_default_model(tmp_path: Path) -> None:
     result = _chat(
-        "I have been feeling lonely since I moved to a new city.\n", tmp_path, timeout=300,
+        "I have been feeling lonely since I moved to a new city.\n",
+        tmp_path,
+        timeout=300,
         SOULCHAT_GENERATION__MAX_NEW_TOKENS="40",
     )
     assert result.returncode == 0, result.stderr
