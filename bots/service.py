@@ -169,7 +169,9 @@ class ConversationService:
         if user.locale != locale:
             self.store.set_locale(user.id, locale)
         conversation_id = self.store.open_conversation(user.id)
-        return _ConversationState(user.id, conversation_id, locale, sink)
+        # Risk outlives a restart: the conversation keeps its safety prompt.
+        risk_tier = self.store.highest_risk_tier(conversation_id)
+        return _ConversationState(user.id, conversation_id, locale, sink, risk_tier)
 
     async def _screen(self, state: _ConversationState, text: str) -> None:
         assessment = self.safety.screen_inbound(text)
@@ -344,6 +346,14 @@ class ConversationService:
             state.task.cancel()
         return await asyncio.to_thread(self.store.forget_user, platform, user_id)
 
+    def _forget_idle_states(self) -> None:
+        """Drop cached state of conversations with nothing in flight: it may point at a
+        conversation the purge deleted, and it would grow with every user ever seen. It is
+        reloaded from the store on the next message."""
+        for key, state in list(self._states.items()):
+            if state.task is None or state.task.done():
+                del self._states[key]
+
     async def _purge_forever(self) -> None:
         retention = timedelta(days=self.settings.database.retention_days)
         while True:
@@ -353,4 +363,5 @@ class ConversationService:
                     log.info("retention: deleted %d idle conversations", removed)
             except Exception:
                 log.exception("retention purge failed")
+            self._forget_idle_states()
             await asyncio.sleep(PURGE_INTERVAL_S)

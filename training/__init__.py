@@ -1,0 +1,1 @@
+"""Fine-tuning on counseling dialogues: loaders, SFT, evaluation, export (next milestone)."""

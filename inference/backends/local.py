@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.backends.base import BackendUnavailable
+from inference.backends.stops import cut_at_stops
 from inference.job import GenerationParams
 from inference.prompt import Prompt
 
@@ -215,7 +216,7 @@ class LocalBackend:
             thread = threading.Thread(target=run, name="soulchat-generate", daemon=True)
             thread.start()
             try:
-                yield from _cut_at_stops(streamer, prompt.stop, stop_requested)
+                yield from cut_at_stops(streamer, prompt.stop)
             finally:
                 stop_requested.set()  # also when the consumer gives up early
                 thread.join()
@@ -224,30 +225,6 @@ class LocalBackend:
 
     def close(self) -> None:
         self.model = None
-
-
-def _cut_at_stops(
-    pieces: Iterator[str], stops: list[str], stop_requested: threading.Event
-) -> Iterator[str]:
-    """Pass pieces through until a stop string appears; hold back a possible partial stop."""
-    if not stops:
-        yield from pieces
-        return
-    held = ""
-    longest = max(len(stop) for stop in stops)
-    for piece in pieces:
-        held += piece
-        cut = min((held.find(stop) for stop in stops if stop in held), default=-1)
-        if cut >= 0:
-            if held[:cut]:
-                yield held[:cut]
-            stop_requested.set()
-            return
-        if len(held) > longest:
-            yield held[: len(held) - longest]
-            held = held[len(held) - longest :]
-    if held:
-        yield held
 
 
 def _apply_adapter(model: Any, adapter: str) -> Any:

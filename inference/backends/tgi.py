@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +35,7 @@ from huggingface_hub.errors import ValidationError as ServerValidationError
 from huggingface_hub.utils import get_session
 
 from inference.backends.base import BackendUnavailable
+from inference.backends.stops import cut_at_stops
 from inference.job import GenerationParams
 from inference.prompt import Prompt, estimate_prompt_tokens
 
@@ -133,7 +134,7 @@ class TGIBackend:
                 else:
                     pieces = self._chat_pieces(client, prompt, params)
                 with closing(pieces):
-                    yield from _cut_at_stops(pieces, prompt.stop)
+                    yield from cut_at_stops(pieces, prompt.stop)
         except (httpx2.HTTPError, OfflineModeIsEnabled, json.JSONDecodeError) as exc:
             # from None: the chained error holds the server's reply, which may quote the prompt.
             raise self._translate(exc, route) from None
@@ -235,35 +236,6 @@ class TGIBackend:
 def _nucleus(top_p: float) -> float | None:
     # 1.0 means no nucleus filtering, and TGI rejects it: top_p must lie in (0, 1).
     return top_p if top_p < 1.0 else None
-
-
-def _cut_at_stops(pieces: Iterable[str], stops: list[str]) -> Iterator[str]:
-    """Pass pieces through until a stop string appears, holding back an end that could begin
-    one. The server stops at a stop string as well, but it streams the stop string itself,
-    and it takes only ``MAX_SERVER_STOPS`` of them."""
-    stops = [stop for stop in stops if stop]
-    held = ""
-    for piece in pieces:
-        held += piece
-        cut = min((held.find(stop) for stop in stops if stop in held), default=-1)
-        if cut >= 0:
-            if cut:
-                yield held[:cut]
-            return
-        ready = len(held) - _partial_stop(held, stops)
-        if ready:
-            yield held[:ready]
-            held = held[ready:]
-    if held:
-        yield held
-
-
-def _partial_stop(text: str, stops: list[str]) -> int:
-    """Length of the longest end of ``text`` that is the beginning of a stop string."""
-    return max(
-        (size for stop in stops for size in range(1, len(stop)) if text.endswith(stop[:size])),
-        default=0,
-    )
 
 
 def _response_of(exc: BaseException) -> httpx2.Response | None:

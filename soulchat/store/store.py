@@ -240,6 +240,15 @@ class Store:
             )
             session.commit()
 
+    def highest_risk_tier(self, conversation_id: int) -> int:
+        """The highest inbound risk tier recorded in a conversation (0 if none)."""
+        with self._session() as session:
+            query = select(func.max(SafetyEvent.tier)).where(
+                SafetyEvent.conversation_id == conversation_id,
+                SafetyEvent.kind == "inbound_risk",
+            )
+            return int(session.scalar(query) or 0)
+
     def count_safety_events(self, user_id: int | None = None) -> int:
         with self._session() as session:
             query = select(func.count(SafetyEvent.id))

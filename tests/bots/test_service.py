@@ -281,3 +281,15 @@ async def test_reset_starts_a_fresh_context(opened: Any) -> None:
     await service.reset("test", "ana")
     await _say(service, sink, "second topic")
     assert [m["role"] for m in backend.prompts[-1].messages] == ["system", "user"]
+
+
+async def test_risk_survives_a_restart_of_the_adapter(
+    service_settings: Settings,
+) -> None:
+    backend = ScriptedBackend()
+    sink = RecordingSink()
+    async with open_service(service_settings, embedded_worker=True, backend=backend) as service:
+        await _say(service, sink, "I want to kill myself")
+    async with open_service(service_settings, embedded_worker=True, backend=backend) as service:
+        await _say(service, sink, "anyway, how was your day")
+    assert "crisis line" in backend.prompts[-1].messages[0]["content"]

@@ -12,6 +12,7 @@ from inference.backends.local import (
     default_model_source,
     resolve_model_source,
 )
+from inference.backends.stops import cut_at_stops
 from inference.job import GenerationParams
 from inference.prompt import Prompt, Turn, build_prompt, system_prompt_for
 
@@ -63,27 +64,30 @@ def test_special_tokens_are_control_markers(tiny_backend: LocalBackend) -> None:
     assert "<|im_start|>" in tiny_backend.control_markers()
 
 
-def test_transcript_generation_stops_at_the_stop_string(
-    tiny_backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import inference.backends.local as local
-
-    # Drive the stop logic with known pieces: everything after the stop string is cut.
+def test_pieces_are_cut_at_a_stop_string() -> None:
     pieces = iter(["I hear", " you.", "\n用", "户：and more", " text"])
-    import threading
-
-    flag = threading.Event()
-    assert "".join(local._cut_at_stops(pieces, ["\n用户："], flag)) == "I hear you."
-    assert flag.is_set()
+    assert "".join(cut_at_stops(pieces, ["\n用户："])) == "I hear you."
 
 
 def test_stop_strings_split_over_pieces_are_held_back() -> None:
-    import threading
+    assert "".join(cut_at_stops(iter(["abc\n", "用", "户", "："]), ["\n用户："])) == "abc"
+    # held back only while it could still become a stop string
+    assert list(cut_at_stops(iter(["abc\n", "x"]), ["\n用户："])) == ["abc", "\nx"]
 
-    import inference.backends.local as local
 
-    pieces = iter(["abc\n", "用", "户", "："])
-    assert "".join(local._cut_at_stops(pieces, ["\n用户："], threading.Event())) == "abc"
+def test_transcript_generation_stops_before_the_next_user_turn(
+    tiny_backend: LocalBackend,
+) -> None:
+    prompt = build_prompt(
+        "",
+        [Turn("user", "hello")],
+        style="transcript",
+        locale="en",
+        count_tokens=tiny_backend.count_tokens,
+        budget=500,
+    )
+    reply = "".join(tiny_backend.stream(prompt, GenerationParams(max_new_tokens=30, temperature=0)))
+    assert "\nUser:" not in reply
 
 
 def test_missing_model_paths_are_clear_errors(tmp_path: Path) -> None:
@@ -111,3 +115,28 @@ def test_real_smollm2_answers_in_english() -> None:
     words = reply.split()
     assert len(words) >= 5
     assert sum(w.isascii() for w in words) / len(words) > 0.9
+
+
+def test_a_lora_adapter_is_applied(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    lora = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
+    with torch.no_grad():  # a non-zero B matrix, so the adapter changes the output
+        for name, parameter in lora.named_parameters():
+            if "lora_B" in name:
+                parameter.fill_(0.5)
+    lora.save_pretrained(tmp_path / "adapter")
+
+    plain = LocalBackend.load(str(tiny_model_dir), device="cpu")
+    adapted = LocalBackend.load(
+        str(tiny_model_dir), adapter=str(tmp_path / "adapter"), device="cpu"
+    )
+    assert isinstance(adapted.model, PeftModel)
+    prompt = _prompt(plain)
+    ids = plain.input_ids(prompt)
+    with torch.inference_mode():
+        assert not torch.allclose(plain.model(ids).logits, adapted.model(ids).logits)
+    assert "".join(adapted.stream(prompt, GREEDY))

@@ -139,3 +139,13 @@ def test_foreign_database_is_not_touched(store_url: str) -> None:
 def test_auto_migrate_off_refuses_an_empty_database(store_url: str) -> None:
     with pytest.raises(SchemaError, match="soulchat db upgrade"):
         Store.open(store_url, auto_migrate=False)
+
+
+def test_highest_risk_tier_of_a_conversation(store: Store) -> None:
+    user = store.get_or_create_user("console", "ana")
+    conversation = store.open_conversation(user.id)
+    assert store.highest_risk_tier(conversation) == 0
+    store.record_safety_event(user.id, conversation, "inbound_risk", 2, ["suicide"])
+    store.record_safety_event(user.id, conversation, "inbound_risk", 4, ["suicide"])
+    store.record_safety_event(user.id, conversation, "output_replaced", 1, ["diagnosis"])
+    assert store.highest_risk_tier(conversation) == 4
