@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -43,13 +44,21 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def settings_or_exit(**overrides: Any) -> Settings:
+def settings_or_exit(*, log_to_file: str | None = None) -> Settings:
+    """Load the settings and set up logging (to a file in data_dir when ``log_to_file``
+    names one, so a conversation in the terminal is not interleaved with log lines)."""
     try:
-        settings = load_settings(_State.config, **overrides)
+        settings = load_settings(_State.config)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    filename = None
+    if log_to_file:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        filename = str(settings.data_dir / log_to_file)
     logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        filename=filename,
     )
     return settings
 
@@ -87,8 +96,19 @@ def chat(
 
     if lang not in (None, "en", "zh"):
         raise fail("--lang must be en or zh")
-    settings = settings_or_exit()
+    settings = settings_or_exit(log_to_file="chat.log")
+    _quiet_model_loading()
     run_or_exit(run_chat(settings, locale=lang, user=user))
+
+
+def _quiet_model_loading() -> None:
+    """No progress bars from transformers between the disclaimer and the conversation."""
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GGUF loading uses a bare tqdm
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.disable_progress_bar()
 
 
 @app.command()
