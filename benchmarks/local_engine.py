@@ -44,7 +44,12 @@ USER_MESSAGE = (
     "I have been feeling really lonely since I moved to a new city for work. "
     "I don't know anyone here and the evenings are the hardest."
 )
-CHAT_LINE = "I had a long day at work and I feel tired."
+CHAT_LINES = (
+    "I had a long day at work and I feel tired.",
+    "My sister and I argued about the holidays again.",
+    "I keep thinking about the exam next week.",
+    "Thanks, that helps a bit. What else could I try?",
+)
 REPLY_PREFIX = "soulchat> "
 
 
@@ -281,6 +286,9 @@ def chat_phase(args: argparse.Namespace) -> dict[str, Any]:
     from bots.texts import text as say
 
     disclaimer = f"[SoulChat] {say('en', 'disclaimer')}\n".encode()
+    # "/help" follows each line: the console reads it only once the reply is complete, so its
+    # answer marks the end of the reply even when the reply has several lines.
+    help_line = f"[SoulChat] {say('en', 'help')}\n".encode()
     soulchat = ROOT / ".venv" / "bin" / "soulchat"
     if not soulchat.exists():
         soulchat = Path(sys.executable).parent / "soulchat"
@@ -313,56 +321,56 @@ def chat_phase(args: argparse.Namespace) -> dict[str, Any]:
                 return None if at < 0 else at + len(disclaimer) - 1
 
             ready_at = reader.wait_for(end_of_disclaimer, deadline)
-            log(f"disclaimer after {ready_at - started:.2f}s; sending one line")
-            mark = len(reader.data)
+            log(f"disclaimer after {ready_at - started:.2f}s")
             assert process.stdin is not None
-            sent_at = time.perf_counter()
-            process.stdin.write((CHAT_LINE + "\n").encode())
-            process.stdin.flush()
             prefix = REPLY_PREFIX.encode()
+            turns = []
+            for number, line in enumerate(CHAT_LINES[: args.chat_lines], 1):
+                mark = len(reader.data)
+                sent_at = time.perf_counter()
+                process.stdin.write((line + "\n/help\n").encode())
+                process.stdin.flush()
 
-            def first_reply_char(data: bytes) -> int | None:
-                at = data.find(prefix, mark)
-                if at < 0 or len(data) <= at + len(prefix):
-                    return None
-                return at + len(prefix)
+                def first_reply_char(data: bytes, mark: int = mark) -> int | None:
+                    at = data.find(prefix, mark)
+                    if at < 0 or len(data) <= at + len(prefix):
+                        return None
+                    return at + len(prefix)
 
-            def end_of_reply(data: bytes) -> int | None:
-                at = data.find(prefix, mark)
-                end = -1 if at < 0 else data.find(b"\n", at)
-                return None if end < 0 else end
+                def end_of_reply(data: bytes, mark: int = mark) -> int | None:
+                    at = data.find(help_line, mark)
+                    return None if at < 1 else at - 1  # the reply's last newline
 
-            first_at = reader.wait_for(first_reply_char, deadline)
-            done_at = reader.wait_for(end_of_reply, deadline)
-            at = reader.data.find(prefix, mark)
-            reply = reader.data[at + len(prefix) : reader.data.find(b"\n", at)].decode(
-                errors="replace"
-            )
-            process.stdin.close()  # end of input: the console says goodbye and exits
+                first_at = reader.wait_for(first_reply_char, deadline)
+                done_at = reader.wait_for(end_of_reply, deadline)
+                at = reader.data.find(prefix, mark)
+                reply = reader.data[at + len(prefix) : reader.data.find(help_line, at) - 1]
+                notices = [
+                    text
+                    for text in reader.data[mark:at].decode(errors="replace").splitlines()
+                    if text.startswith("[SoulChat]")
+                ]
+                turns.append(
+                    {
+                        "first_char_s": first_at - sent_at,
+                        "full_reply_s": done_at - sent_at,
+                        "reply_chars": len(reply.decode(errors="replace")),
+                        "notices": notices,
+                    }
+                )
+                log(
+                    f"line {number}: first reply character {first_at - sent_at:.3f}s, full "
+                    f"reply {done_at - sent_at:.3f}s ({turns[-1]['reply_chars']} chars)"
+                )
+            process.stdin.close()  # end of input: the console exits
             try:
-                code = process.wait(30)
+                code: int | None = process.wait(30)
             except subprocess.TimeoutExpired:
                 code = None
-            notices = [
-                line
-                for line in reader.data[mark:].decode(errors="replace").splitlines()
-                if line.startswith("[SoulChat]")
-            ]
         finally:
             _kill(process)
-    log(
-        f"first reply character {first_at - sent_at:.3f}s after the line, full reply "
-        f"{done_at - sent_at:.3f}s ({len(reply)} chars); exit code {code}"
-    )
-    return {
-        "startup_to_disclaimer_s": ready_at - started,
-        "first_reply_char_s": first_at - sent_at,
-        "full_reply_s": done_at - sent_at,
-        "reply_chars": len(reply),
-        "reply_sample": reply[:200],
-        "notices_after_line": notices,
-        "exit_code": code,
-    }
+    log(f"soulchat chat exit code {code}")
+    return {"startup_to_disclaimer_s": ready_at - started, "turns": turns, "exit_code": code}
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -384,7 +392,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--target-ratio", type=float, default=0.9)
     parser.add_argument("--skip-engine", action="store_true", help="only the chat timings")
     parser.add_argument("--skip-chat", action="store_true", help="only the engine comparison")
-    parser.add_argument("--chat-timeout", type=float, default=180.0)
+    parser.add_argument(
+        "--chat-lines",
+        type=int,
+        default=2,
+        help="lines sent to soulchat chat, one after another (the first is the cold one; "
+        f"at most {len(CHAT_LINES)})",
+    )
+    parser.add_argument("--chat-timeout", type=float, default=240.0)
     parser.add_argument("--verbose", action="store_true", help="show soulchat chat's stderr")
     args = parser.parse_args(argv)
     if args.reps < 1 or args.max_new_tokens < 1:
@@ -430,10 +445,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if chat:
         out.update(
             chat_startup_to_disclaimer_s=round(chat["startup_to_disclaimer_s"], 3),
-            chat_first_reply_char_s=round(chat["first_reply_char_s"], 3),
-            chat_full_reply_s=round(chat["full_reply_s"], 3),
-            chat_reply_chars=chat["reply_chars"],
-            chat_notices=chat["notices_after_line"],
+            chat_first_reply_char_s=round(chat["turns"][0]["first_char_s"], 3),
+            chat_full_reply_s=round(chat["turns"][0]["full_reply_s"], 3),
+            chat_reply_chars=chat["turns"][0]["reply_chars"],
+            chat_later_first_reply_char_s=[round(t["first_char_s"], 3) for t in chat["turns"][1:]],
+            chat_later_full_reply_s=[round(t["full_reply_s"], 3) for t in chat["turns"][1:]],
+            chat_later_reply_chars=[t["reply_chars"] for t in chat["turns"][1:]],
+            chat_notices=[n for t in chat["turns"] for n in t["notices"]],
             chat_exit_code=chat["exit_code"],
         )
     out.update(

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TYPING_REFRESH_S = 4.0  # platforms show "typing…" for ~5 s per call
 PURGE_INTERVAL_S = 3600.0
+IDLE_STATE_S = 3600.0  # cached per-conversation state is dropped after this long unused
 
 
 class ReplySink(Protocol):
@@ -78,6 +79,12 @@ class _ConversationState:
     risk_tier: int = 0
     pending: bool = False
     task: asyncio.Task[None] | None = None
+    last_active: float = field(default_factory=time.monotonic)
+
+    def idle_for(self) -> float:
+        if self.task is not None and not self.task.done():
+            return 0.0
+        return time.monotonic() - self.last_active
 
 
 @dataclass
@@ -161,6 +168,7 @@ class ConversationService:
             state = await asyncio.to_thread(self._load_state, inbound, text, sink)
             self._states[key] = state
         state.sink = sink
+        state.last_active = time.monotonic()
         return state
 
     def _load_state(self, inbound: Inbound, text: str, sink: ReplySink) -> _ConversationState:
@@ -347,11 +355,11 @@ class ConversationService:
         return await asyncio.to_thread(self.store.forget_user, platform, user_id)
 
     def _forget_idle_states(self) -> None:
-        """Drop cached state of conversations with nothing in flight: it may point at a
+        """Drop cached state of conversations unused for a while: it may point at a
         conversation the purge deleted, and it would grow with every user ever seen. It is
         reloaded from the store on the next message."""
         for key, state in list(self._states.items()):
-            if state.task is None or state.task.done():
+            if state.idle_for() > IDLE_STATE_S:
                 del self._states[key]
 
     async def _purge_forever(self) -> None:

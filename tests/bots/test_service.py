@@ -293,3 +293,16 @@ async def test_risk_survives_a_restart_of_the_adapter(
     async with open_service(service_settings, embedded_worker=True, backend=backend) as service:
         await _say(service, sink, "anyway, how was your day")
     assert "crisis line" in backend.prompts[-1].messages[0]["content"]
+
+
+async def test_only_long_idle_conversation_state_is_dropped(opened: Any) -> None:
+    service = await opened(ScriptedBackend())
+    sink = RecordingSink()
+    await _say(service, sink, "hello", user="ana")
+    await _say(service, sink, "hello", user="bo")
+    service._states[("test", "ana")].last_active -= 2 * 3600
+    service._forget_idle_states()
+    assert ("test", "ana") not in service._states
+    assert ("test", "bo") in service._states
+    await _say(service, sink, "I'm back", user="ana")  # reloaded from the store
+    assert len(sink.of("final")) == 3
