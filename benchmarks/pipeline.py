@@ -17,8 +17,15 @@ Phases, all in one run and on the same broker (a dedicated Redis DB, flushed bef
 3. pipeline, open loop: messages arrive at a fixed rate (default 50/s), each from a user that
    is not waiting for a reply -> added latency p50/p99 at that rate.
 
-Every message must get exactly one reply: the sinks count missing and extra replies, and the
-store is checked at the end (user messages without an answer, answers given twice).
+Before phase 2 every user sends one unmeasured message (creates the users and conversations,
+waits for the workers to start). Every message must get exactly one reply: the sinks count
+missing and extra replies, and the store is checked at the end (user messages without an
+answer, answers given twice). JSON: ``value`` = closed-loop messages/s, ``baseline`` = bare
+Celery tasks/s, ``ratio`` = value / baseline (target >= 0.5), ``open_loop_added_latency_p99_ms``
+(target <= 50), ``lost_replies`` / ``duplicate_replies`` (must be 0), and CPU milliseconds per
+message of the service process, the worker(s) and Redis (the same for the baseline), which show
+where the time goes on a small machine. ``--executor-threads`` and ``--switch-interval-ms`` are
+for experiments only (they change the service process, not SoulChat's code).
 
     .venv/bin/python benchmarks/pipeline.py                      # SQLite store in a temp dir
     .venv/bin/python benchmarks/pipeline.py --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -150,7 +157,19 @@ def stop_all_children() -> None:
         child.stop(grace_s=5.0)
 
 
+STOP = threading.Event()  # a signal arrived: send nothing more, clean up, leave
+
+
+def kill_children_now() -> None:
+    """From a signal handler: SIGKILL every child's process group, without waiting."""
+    for child in list(Child.running):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.process.pid, signal.SIGKILL)
+
+
 def _terminate(signum: int, _frame: Any) -> None:
+    STOP.set()
+    kill_children_now()
     raise SystemExit(128 + signum)
 
 
@@ -384,6 +403,8 @@ class SimUser:
 async def send_one(service: Any, user: SimUser, timeout: float) -> Sample:
     from bots.service import Inbound
 
+    if STOP.is_set():
+        raise asyncio.CancelledError
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[float | None] = loop.create_future()
     user.sink.waiter = waiter
@@ -438,7 +459,13 @@ async def run_users(
 
     started = time.perf_counter()
     tasks = [asyncio.create_task(one_user(u)) for u in users]
-    done, pending = await asyncio.wait(tasks, timeout=limit_s)
+    try:
+        done, pending = await asyncio.wait(tasks, timeout=limit_s)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     elapsed = time.perf_counter() - started
     for task in pending:
         task.cancel()
@@ -465,6 +492,8 @@ async def open_loop(
 
     start = time.perf_counter() + 0.05
     for k in range(count):
+        if STOP.is_set():
+            break
         target = start + k / rate
         delay = target - time.perf_counter()
         if delay > 0:
@@ -485,7 +514,13 @@ async def open_loop(
         user.busy = True
         tasks.append(asyncio.create_task(one(user)))
     sent_until = time.perf_counter()
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return samples, sent_until - start, lags, no_idle
 
 
@@ -544,6 +579,23 @@ async def pipeline_phases(
     latency_s = args.latency_ms / 1000.0
     unavailable = say("en", "unavailable")
     users = [SimUser(f"u{i:04d}", UserSink(unavailable)) for i in range(args.users)]
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+
+    def on_signal(signum: int) -> None:
+        # Python 3.11's wait_for can swallow a cancellation; failing every waiter and STOP
+        # make sure no simulated user goes on sending.
+        log(f"signal {signum}: stopping")
+        STOP.set()
+        kill_children_now()
+        for user in users:
+            if user.sink.waiter is not None and not user.sink.waiter.done():
+                user.sink.waiter.cancel()
+        if main_task is not None:
+            main_task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
     per_user = max(1, args.messages // args.users)
     result: dict[str, Any] = {}
     async with open_service(settings, embedded_worker=False) as service:
@@ -679,9 +731,16 @@ def pipeline_phase(
     ]
     try:
         return asyncio.run(pipeline_phases(args, settings, workers, redis))
+    except asyncio.CancelledError:
+        if STOP.is_set():
+            raise SystemExit(130) from None
+        raise
     finally:
+        # The loop's own signal handlers are gone with it.
+        signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         for worker in workers:
-            if not worker.alive():
+            if not worker.alive() and not STOP.is_set():
                 log(f"{worker.name} had exited:\n{worker.tail()}")
             worker.stop()
 
@@ -897,6 +956,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "store": "postgresql" if args.database_url else "sqlite",
         "cpu_cores": os.cpu_count(),
         "load_avg_before": [round(x, 2) for x in load_before],
+        "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "wall_s": round(time.perf_counter() - started, 1),
     }
     log(

@@ -43,11 +43,12 @@ class GenerationJob(BaseModel):
         return [Turn(turn.role, turn.text) for turn in self.turns]
 
 
-EventKind = Literal["start", "delta", "done", "error"]
+EventKind = Literal["delta", "done", "error"]
 
 
 class ReplyEvent(BaseModel):
-    """One message on the reply channel.
+    """One message on the reply channel: a piece of the reply (``delta``), the whole reply
+    (``done``), or why there will be none (``error``).
 
     ``run`` identifies one execution of the job: a redelivered or retried job streams under a
     new run id, and the adapter discards what the previous run had shown.

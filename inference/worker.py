@@ -62,9 +62,6 @@ class _TurnStream:
         )
         self.replies.publish(self.job.reply_to, event)
 
-    def start(self) -> None:
-        self._send("start")
-
     def add(self, piece: str) -> None:
         self.text += piece
         self._pending += piece
@@ -74,9 +71,7 @@ class _TurnStream:
             self._pending, self._last_flush = "", now
 
     def done(self) -> None:
-        if self._pending:
-            self._send("delta", self._pending)
-            self._pending = ""
+        # The done event carries the whole reply, so text still pending needs no delta.
         self._send("done", self.text)
 
     def error(self, reason: str) -> None:
@@ -130,7 +125,6 @@ def run_job(runtime: WorkerRuntime, payload: object, *, final_attempt: bool) -> 
         log.info("turn %s already answered; redelivery skipped", job.turn_key)
         return Outcome.DUPLICATE
     stream = _TurnStream(runtime.replies, job)
-    stream.start()
     started = time.monotonic()
     try:
         prompt = prompt_for(job, runtime.backend)
