@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,33 @@ REPLY_PREFIX = "soulchat> "
 
 def log(message: str) -> None:
     print(f"[local_engine {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def benchmark_lock(wait_s: float) -> Iterator[None]:
+    """One SoulChat benchmark at a time on this machine: they share the CPU (and the pipeline
+    benchmark a Redis DB that it flushes). Waits up to ``wait_s`` for a running one to end."""
+    import fcntl
+
+    path = Path(tempfile.gettempdir()) / "soulchat-benchmarks.lock"
+    with path.open("a") as handle:
+        deadline = time.monotonic() + wait_s
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waiting:
+                    log(f"another SoulChat benchmark holds {path}; waiting up to {wait_s:g}s")
+                    waiting = True
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"gave up waiting for {path} (--lock-wait)") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # -- 1. stream vs plain generate ---------------------------------------------------------------
@@ -433,6 +460,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chat-timeout", type=float, default=240.0)
     parser.add_argument("--verbose", action="store_true", help="show soulchat chat's stderr")
     parser.add_argument("--transcript", default="", help="write soulchat chat's output here")
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=300.0,
+        help="seconds to wait while another SoulChat benchmark runs on this machine",
+    )
     args = parser.parse_args(argv)
     if args.reps < 1 or args.max_new_tokens < 1:
         parser.error("--reps and --max-new-tokens must be >= 1")
@@ -444,10 +477,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     atexit.register(kill_children)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    load_before = os.getloadavg()
-    started = time.perf_counter()
-    engine = None if args.skip_engine else engine_phase(args)
-    chat = None if args.skip_chat else chat_phase(args)
+    with benchmark_lock(args.lock_wait):
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        engine = None if args.skip_engine else engine_phase(args)
+        chat = None if args.skip_chat else chat_phase(args)
+        load_after = os.getloadavg()
     ratio = baseline = None
     if engine:
         rates = engine["rates"]
@@ -496,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.update(
         cpu_cores=os.cpu_count(),
         load_avg_before=[round(x, 2) for x in load_before],
-        load_avg_after=[round(x, 2) for x in os.getloadavg()],
+        load_avg_after=[round(x, 2) for x in load_after],
         wall_s=round(time.perf_counter() - started, 1),
     )
     if ratio is not None:

@@ -240,15 +240,23 @@ class ConversationService:
         )
         return job, answers
 
+    def _dispatch_job(self, state: _ConversationState, turn_key: str) -> int | None:
+        """Build and send the turn's job (one trip to a thread for both); return the id of
+        the last user message it answers, or None when there is nothing to answer."""
+        prepared = self._job(state, turn_key)
+        if prepared is None:
+            return None
+        job, answers = prepared
+        self.dispatch(job)
+        return answers
+
     async def _run_turn(self, state: _ConversationState) -> None:
         turn_key = uuid.uuid4().hex
-        prepared = await asyncio.to_thread(self._job, state, turn_key)
-        if prepared is None:
-            return
-        job, answers = prepared
         events = self.inbox.subscribe(turn_key)
         try:
-            await asyncio.to_thread(self.dispatch, job)
+            answers = await asyncio.to_thread(self._dispatch_job, state, turn_key)
+            if answers is None:
+                return
             await state.sink.typing()
             result = await self._collect(state, events)
         finally:

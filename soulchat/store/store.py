@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -182,39 +182,44 @@ class Store:
         idempotency_key: str | None,
         reply_to_id: int | None = None,
     ) -> int | None:
-        with self._session() as session:
-            message = Message(
-                conversation_id=conversation_id,
-                role=role,
-                text=text,
-                platform_message_id=platform_message_id,
-                idempotency_key=idempotency_key,
-                reply_to_id=reply_to_id,
-            )
-            session.add(message)
-            try:
-                session.flush()
-                session.execute(
-                    update(Conversation)
-                    .where(Conversation.id == conversation_id)
-                    .values(last_activity_at=utcnow())
+        # Core, not the ORM: this runs for every message and the ORM's unit of work
+        # costs more than the two statements.
+        now = utcnow()
+        try:
+            with self.engine.begin() as connection:
+                message_id = connection.scalar(
+                    insert(Message)
+                    .values(
+                        conversation_id=conversation_id,
+                        role=role,
+                        text=text,
+                        created_at=now,
+                        platform_message_id=platform_message_id,
+                        idempotency_key=idempotency_key,
+                        reply_to_id=reply_to_id,
+                    )
+                    .returning(Message.id)
                 )
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return None
-            return message.id
+                if role == "user":  # activity is the user's; a reply follows within minutes
+                    connection.execute(
+                        update(Conversation)
+                        .where(Conversation.id == conversation_id)
+                        .values(last_activity_at=now)
+                    )
+        except IntegrityError:
+            return None
+        return message_id
 
     def recent_messages(self, conversation_id: int, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages of a conversation, in conversation order."""
-        with self._session() as session:
-            query = (
-                select(Message.id, Message.role, Message.text, Message.reply_to_id)
-                .where(Message.conversation_id == conversation_id)
-                .order_by(Message.id.desc())
-                .limit(limit)
-            )
-            rows = session.execute(query).all()
+        query = (
+            select(Message.id, Message.role, Message.text, Message.reply_to_id)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
         messages = [
             StoredMessage(id=row.id, role=row.role, text=row.text, reply_to_id=row.reply_to_id)
             for row in rows
