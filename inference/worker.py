@@ -85,7 +85,7 @@ def worker_runtime(
     from inference.backends.factory import create_backend
 
     return WorkerRuntime(
-        backend=backend or create_backend(settings.model),
+        backend=backend or create_backend(settings.model, settings.data_dir / "models"),
         replies=create_publisher(settings.queue.reply_url, bus),
         time_limit_s=float(settings.queue.task_soft_time_limit_s),
     )

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from inference.backends.base import Backend
 from soulchat.config import ModelSettings
 
 
-def create_backend(settings: ModelSettings) -> Backend:
+def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Backend:
+    """The configured backend; ``cache_dir`` keeps converted GGUF models between starts."""
     if settings.backend == "local":
         from inference.backends.local import LocalBackend
 
         return LocalBackend.load(
-            settings.path, adapter=settings.adapter, device=settings.device, dtype=settings.dtype
+            settings.path,
+            adapter=settings.adapter,
+            device=settings.device,
+            dtype=settings.dtype,
+            cache_dir=cache_dir,
         )
     if settings.backend == "tgi":
         from inference.backends.tgi import TGIBackend

@@ -101,11 +101,24 @@ class LocalBackend:
 
     @classmethod
     def load(
-        cls, path: str = "", *, adapter: str = "", device: str = "auto", dtype: str = "auto"
+        cls,
+        path: str = "",
+        *,
+        adapter: str = "",
+        device: str = "auto",
+        dtype: str = "auto",
+        cache_dir: Path | None = None,
     ) -> LocalBackend:
+        """Load a model; a GGUF file is dequantised once and, with ``cache_dir``, kept there as
+        an ordinary checkpoint so the next start takes seconds instead of a conversion."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         source = resolve_model_source(path)
+        converted: Path | None = None
+        if source.gguf_file and cache_dir is not None:
+            converted = gguf_cache_path(source, cache_dir)
+            if (converted / "config.json").is_file():
+                source, converted = ModelSource(str(converted)), None
         if adapter and not Path(adapter).expanduser().is_dir():
             raise ModelNotFound(
                 f"adapter directory {adapter} does not exist (SOULCHAT_MODEL__ADAPTER)"
@@ -122,6 +135,8 @@ class LocalBackend:
             )
         except OSError as exc:
             raise ModelNotFound(f"cannot load model {source.describe()}: {exc}") from exc
+        if converted is not None:
+            _save_converted(model, tokenizer, converted)
         if adapter:
             model = _apply_adapter(model, adapter)
         model.to(device)
@@ -225,6 +240,35 @@ class LocalBackend:
 
     def close(self) -> None:
         self.model = None
+
+
+def gguf_cache_path(source: ModelSource, cache_dir: Path) -> Path:
+    """Where a GGUF file's converted checkpoint lives; a changed file gets a new one."""
+    assert source.gguf_file is not None
+    stat = (Path(source.location) / source.gguf_file).stat()
+    return cache_dir / f"{Path(source.gguf_file).stem}-{stat.st_size}-{int(stat.st_mtime)}"
+
+
+def _save_converted(model: Any, tokenizer: Any, target: Path) -> None:
+    """Save a dequantised GGUF model as a plain checkpoint (best effort: a failure only
+    costs the next start its conversion time)."""
+    import shutil
+    import tempfile
+
+    staging: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".converting-"))
+        model.hf_quantizer = None  # what transformers needs to save a GGUF-loaded model
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        staging.rename(target)  # atomic: a half-written cache is never used
+    except OSError as exc:
+        log.warning("could not cache the converted model in %s: %s", target, exc)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _apply_adapter(model: Any, adapter: str) -> Any:

@@ -140,3 +140,23 @@ def test_a_lora_adapter_is_applied(tiny_model_dir: Path, tmp_path: Path) -> None
     with torch.inference_mode():
         assert not torch.allclose(plain.model(ids).logits, adapted.model(ids).logits)
     assert "".join(adapted.stream(prompt, GREEDY))
+
+
+@pytest.mark.slow
+def test_a_gguf_model_is_converted_once_and_then_loaded_from_the_cache(tmp_path: Path) -> None:
+    import time
+
+    from inference.backends.local import gguf_cache_path
+
+    first = LocalBackend.load(cache_dir=tmp_path)
+    cached = gguf_cache_path(default_model_source(), tmp_path)
+    assert (cached / "config.json").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == [cached.name]  # no staging left behind
+    started = time.perf_counter()
+    second = LocalBackend.load(cache_dir=tmp_path)
+    reload_s = time.perf_counter() - started
+    prompt = _prompt(first, "I feel lonely.")
+    params = GenerationParams(max_new_tokens=12, temperature=0)
+    assert "".join(second.stream(prompt, params)) == "".join(first.stream(prompt, params))
+    assert second.count_tokens(prompt) == first.count_tokens(prompt)
+    print(f"reload from cache: {reload_s:.1f}s")
