@@ -282,8 +282,11 @@ class ConversationService:
             if now >= deadline:
                 result.failed = True
                 return result
+            wait = min(TYPING_REFRESH_S, deadline - now)
+            if not slow_noticed and not guard.shown:
+                wait = max(0.0, min(wait, started + queue.slow_notice_s - now))
             try:
-                event = await asyncio.wait_for(events.get(), min(TYPING_REFRESH_S, deadline - now))
+                event = await asyncio.wait_for(events.get(), wait)
             except TimeoutError:
                 if not slow_noticed and time.monotonic() - started >= queue.slow_notice_s:
                     slow_noticed = True

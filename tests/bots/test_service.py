@@ -306,3 +306,29 @@ async def test_only_long_idle_conversation_state_is_dropped(opened: Any) -> None
     assert ("test", "bo") in service._states
     await _say(service, sink, "I'm back", user="ana")  # reloaded from the store
     assert len(sink.of("final")) == 3
+
+
+async def test_a_slow_model_gets_a_still_working_notice_then_the_reply(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(queue={"slow_notice_s": 0.3})
+    sink = RecordingSink()
+    backend = ScriptedBackend(latency_s=5.0)
+    async with open_service(settings, embedded_worker=True, backend=backend) as service:
+        await _say(service, sink, "are you there?")
+    kinds = [kind for kind, _ in sink.events if kind in ("notice", "final")]
+    assert kinds == ["notice", "final"]
+    assert "taking longer" in sink.of("notice")[0]
+
+
+async def test_no_reply_by_the_deadline_is_an_honest_notice_and_the_message_stays(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(queue={"reply_deadline_s": 1.0, "slow_notice_s": 30})
+    sink = RecordingSink()
+    backend = ScriptedBackend(latency_s=3.0)
+    async with open_service(settings, embedded_worker=True, backend=backend) as service:
+        await _say(service, sink, "hello?")
+        assert "can't answer right now" in sink.of("notice")[-1]
+        assert sink.of("final") == []
+        assert _rows(service, Message, role="user") == 1
