@@ -21,9 +21,10 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bots.inbound import clean_text, detect_locale
 from bots.streaming import StreamGuard
@@ -36,6 +37,7 @@ from soulchat.config import Settings
 from soulchat.store import ForgetReport, Store
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 TYPING_REFRESH_S = 4.0  # platforms show "typing…" for ~5 s per call
 PURGE_INTERVAL_S = 3600.0
@@ -115,6 +117,16 @@ class ConversationService:
         self.inbox = inbox
         self._states: dict[tuple[str, str], _ConversationState] = {}
         self._purger: asyncio.Task[None] | None = None
+        # Store and queue calls block; they get their own threads. SQLite takes one writer at
+        # a time, so more threads only queue on its lock (measured: 2 beat asyncio's 6).
+        sqlite = store.engine.dialect.name == "sqlite"
+        self._threads = ThreadPoolExecutor(
+            max_workers=2 if sqlite else 8, thread_name_prefix="soulchat-store"
+        )
+
+    async def _blocking(self, function: Callable[..., _T], *args: object) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, function, *args)
 
     async def start(self) -> None:
         await self.inbox.start()
@@ -130,6 +142,7 @@ class ConversationService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.inbox.stop()
+        self._threads.shutdown(wait=True)
 
     # -- incoming messages ---------------------------------------------------------------
     async def receive(self, inbound: Inbound, sink: ReplySink) -> None:
@@ -139,7 +152,7 @@ class ConversationService:
         if not text:
             await sink.notice(say(state.locale, "empty"))
             return
-        stored = await asyncio.to_thread(
+        stored = await self._blocking(
             self.store.add_user_message, state.conversation_id, text, inbound.message_id
         )
         if stored is None:
@@ -165,7 +178,7 @@ class ConversationService:
         key = (inbound.platform, inbound.user_id)
         state = self._states.get(key)
         if state is None:
-            state = await asyncio.to_thread(self._load_state, inbound, text, sink)
+            state = await self._blocking(self._load_state, inbound, text, sink)
             self._states[key] = state
         state.sink = sink
         state.last_active = time.monotonic()
@@ -186,7 +199,7 @@ class ConversationService:
         if assessment.tier == 0:
             return
         state.risk_tier = max(state.risk_tier, assessment.tier)
-        await asyncio.to_thread(
+        await self._blocking(
             self.store.record_safety_event,
             state.user_id,
             state.conversation_id,
@@ -254,7 +267,7 @@ class ConversationService:
         turn_key = uuid.uuid4().hex
         events = self.inbox.subscribe(turn_key)
         try:
-            answers = await asyncio.to_thread(self._dispatch_job, state, turn_key)
+            answers = await self._blocking(self._dispatch_job, state, turn_key)
             if answers is None:
                 return
             await state.sink.typing()
@@ -323,7 +336,7 @@ class ConversationService:
     async def _finish(
         self, state: _ConversationState, turn_key: str, answers: int, result: _TurnResult
     ) -> None:
-        stored = await asyncio.to_thread(
+        stored = await self._blocking(
             self.store.add_assistant_message,
             state.conversation_id,
             result.text,
@@ -338,7 +351,7 @@ class ConversationService:
                 state.conversation_id,
                 ",".join(result.reasons),
             )
-            await asyncio.to_thread(
+            await self._blocking(
                 self.store.record_safety_event,
                 state.user_id,
                 state.conversation_id,
@@ -349,21 +362,27 @@ class ConversationService:
         await state.sink.reply_final(result.text, replaced=result.replaced)
 
     # -- commands ------------------------------------------------------------------------
+    async def _cancel_turns(self, platform: str, user_id: str) -> None:
+        """Stop the user's turn in flight and wait until it has stopped, so nothing of it is
+        shown or stored after a reset or a deletion."""
+        state = self._states.pop((platform, user_id), None)
+        if state is None or state.task is None or state.task.done():
+            return
+        state.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(state.task), 10)
+
     async def reset(self, platform: str, user_id: str) -> None:
         """Close the open conversation; the next message starts a new one."""
-        state = self._states.pop((platform, user_id), None)
-        if state is not None and state.task is not None:
-            state.task.cancel()
-        user = await asyncio.to_thread(self.store.find_user, platform, user_id)
+        await self._cancel_turns(platform, user_id)
+        user = await self._blocking(self.store.find_user, platform, user_id)
         if user is not None:
-            await asyncio.to_thread(self.store.close_conversations, user.id)
+            await self._blocking(self.store.close_conversations, user.id)
 
     async def forget(self, platform: str, user_id: str) -> ForgetReport:
         """Delete everything stored about this user."""
-        state = self._states.pop((platform, user_id), None)
-        if state is not None and state.task is not None:
-            state.task.cancel()
-        return await asyncio.to_thread(self.store.forget_user, platform, user_id)
+        await self._cancel_turns(platform, user_id)
+        return await self._blocking(self.store.forget_user, platform, user_id)
 
     def _forget_idle_states(self) -> None:
         """Drop cached state of conversations unused for a while: it may point at a
@@ -377,7 +396,7 @@ class ConversationService:
         retention = timedelta(days=self.settings.database.retention_days)
         while True:
             try:
-                removed = await asyncio.to_thread(self.store.purge_idle_conversations, retention)
+                removed = await self._blocking(self.store.purge_idle_conversations, retention)
                 if removed:
                     log.info("retention: deleted %d idle conversations", removed)
             except Exception:
