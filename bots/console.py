@@ -12,8 +12,7 @@ import asyncio
 import getpass
 import os
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 from bots.runtime import open_service
@@ -30,12 +29,8 @@ class ConsoleSink:
 
     out: TextIO
     printed: str = ""
-    first_output_at: float | None = None
-    timings: list[float] = field(default_factory=list)
 
     def _write(self, text: str) -> None:
-        if self.first_output_at is None:
-            self.first_output_at = time.perf_counter()
         self.out.write(text)
         self.out.flush()
 

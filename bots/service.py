@@ -95,7 +95,6 @@ class _TurnResult:
     replaced: bool = False
     reasons: tuple[str, ...] = ()
     failed: bool = False
-    runs: set[str] = field(default_factory=set)
 
 
 Dispatch = Callable[[GenerationJob], None]

@@ -258,13 +258,6 @@ class Store:
             )
             return int(session.scalar(query) or 0)
 
-    def count_safety_events(self, user_id: int | None = None) -> int:
-        with self._session() as session:
-            query = select(func.count(SafetyEvent.id))
-            if user_id is not None:
-                query = query.where(SafetyEvent.user_id == user_id)
-            return session.scalar(query) or 0
-
     # -- deletion ------------------------------------------------------------------------
     def forget_user(self, platform: str, platform_user_id: str) -> ForgetReport:
         """Delete everything stored about one user, in one transaction."""
