@@ -41,13 +41,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_common import benchmark_lock, logger  # noqa: E402
 
 USER_MESSAGE = (
     "I have been feeling really lonely since I moved to a new city for work. "
@@ -62,35 +64,7 @@ CHAT_LINES = (
 REPLY_PREFIX = "soulchat> "
 
 
-def log(message: str) -> None:
-    print(f"[local_engine {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def benchmark_lock(wait_s: float) -> Iterator[None]:
-    """One SoulChat benchmark at a time on this machine: they share the CPU (and the pipeline
-    benchmark a Redis DB that it flushes). Waits up to ``wait_s`` for a running one to end."""
-    import fcntl
-
-    path = Path(tempfile.gettempdir()) / "soulchat-benchmarks.lock"
-    with path.open("a") as handle:
-        deadline = time.monotonic() + wait_s
-        waiting = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not waiting:
-                    log(f"another SoulChat benchmark holds {path}; waiting up to {wait_s:g}s")
-                    waiting = True
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"gave up waiting for {path} (--lock-wait)") from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+log = logger("local_engine")
 
 
 # -- 1. stream vs plain generate ---------------------------------------------------------------
@@ -477,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     atexit.register(kill_children)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    with benchmark_lock(args.lock_wait):
+    with benchmark_lock(args.lock_wait, log):
         load_before = os.getloadavg()
         started = time.perf_counter()
         engine = None if args.skip_engine else engine_phase(args)

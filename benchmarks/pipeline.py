@@ -65,6 +65,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_common import benchmark_lock, logger  # noqa: E402
+
 PLATFORM = "bench"
 BASELINE_QUEUE = "bench.noop"
 BASELINE_TASK = "bench.noop"
@@ -80,35 +82,7 @@ MESSAGES = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[pipeline {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def benchmark_lock(wait_s: float) -> Iterator[None]:
-    """One SoulChat benchmark at a time on this machine: they share the CPU (and the pipeline
-    benchmark a Redis DB that it flushes). Waits up to ``wait_s`` for a running one to end."""
-    import fcntl
-
-    path = Path(tempfile.gettempdir()) / "soulchat-benchmarks.lock"
-    with path.open("a") as handle:
-        deadline = time.monotonic() + wait_s
-        waiting = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not waiting:
-                    log(f"another SoulChat benchmark holds {path}; waiting up to {wait_s:g}s")
-                    waiting = True
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"gave up waiting for {path} (--lock-wait)") from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+log = logger("pipeline")
 
 
 # -- child processes -------------------------------------------------------------------------
@@ -928,7 +902,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("only loopback Redis is allowed for this benchmark")
     lock = contextlib.ExitStack()
-    lock.enter_context(benchmark_lock(args.lock_wait))
+    lock.enter_context(benchmark_lock(args.lock_wait, log))
     atexit.register(lock.close)
     redis = redis_lib.Redis.from_url(url)
     try:

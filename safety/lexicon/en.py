@@ -9,16 +9,16 @@ escalate a signal (see ``safety.screen``); on their own they never fire.
 
 from __future__ import annotations
 
+from safety.lexicon.categories import (
+    ABUSE,
+    MEDICAL,
+    METHOD,
+    OTHERS,
+    OVERDOSE,
+    SELF_HARM,
+    SUICIDE,
+)
 from safety.rules import Rule
-
-SUICIDE = frozenset({"suicide"})
-SELF_HARM = frozenset({"self_harm"})
-SUICIDE_SELF_HARM = frozenset({"suicide", "self_harm"})
-METHOD = frozenset({"suicide", "method_seeking"})
-OVERDOSE = frozenset({"suicide", "medical_emergency"})
-MEDICAL = frozenset({"medical_emergency"})
-OTHERS = frozenset({"harm_to_others"})
-ABUSE = frozenset({"abuse"})
 
 _I_AM = r"(?:im|i am|i m)"
 # "myself" and its common misspellings.

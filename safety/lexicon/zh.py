@@ -9,17 +9,18 @@ need a cue of wanting, intending or doing, and exclusions cover the idioms that 
 
 from __future__ import annotations
 
+from safety.lexicon.categories import (
+    ABUSE,
+    MEDICAL,
+    METHOD,
+    OTHERS,
+    OTHERS_SUICIDE,
+    OVERDOSE,
+    SELF_HARM,
+    SUICIDE,
+    SUICIDE_SELF_HARM,
+)
 from safety.rules import Rule
-
-SUICIDE = frozenset({"suicide"})
-SELF_HARM = frozenset({"self_harm"})
-SUICIDE_SELF_HARM = frozenset({"suicide", "self_harm"})
-METHOD = frozenset({"suicide", "method_seeking"})
-OVERDOSE = frozenset({"suicide", "medical_emergency"})
-MEDICAL = frozenset({"medical_emergency"})
-OTHERS = frozenset({"harm_to_others"})
-OTHERS_SUICIDE = frozenset({"harm_to_others", "suicide"})
-ABUSE = frozenset({"abuse"})
 
 # A negation right before a phrase cancels it: 我不会自杀, 不要伤害自己, 从没想过自杀.
 _NEG = (
