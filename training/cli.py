@@ -1,0 +1,109 @@
+"""``soulchat train`` and ``soulchat export``: fine-tune, then make the result servable.
+
+Heavy imports (torch, transformers, trl) happen inside the commands so that the rest of the
+CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+train_app = typer.Typer(help="Fine-tune a model on prepared dialogues.", no_args_is_help=True)
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(f"soulchat: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def resolve_config_path(name: str) -> Path:
+    """A YAML path, or the name of a config shipped in training/configs."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    shipped = CONFIG_DIR / (name if name.endswith(".yaml") else name + ".yaml")
+    if shipped.is_file():
+        return shipped
+    names = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
+    raise fail(f"config {name} is neither a file nor a shipped config ({names})")
+
+
+@train_app.command("sft")
+def train_sft(
+    config: Annotated[
+        str, typer.Option("--config", "-c", help="YAML file or shipped config name.")
+    ],
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one setting: --set learning_rate=1e-4 (repeatable)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the last checkpoint in output_dir.")
+    ] = False,
+) -> None:
+    """Supervised fine-tuning with loss on the counselor's turns only."""
+    from inference.backends.local import ModelNotFound
+    from training.data.schema import DataError
+    from training.sft.config import ConfigFileError, load_config
+    from training.sft.samples import TemplateError
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        run_config = load_config(resolve_config_path(config), overrides or [])
+        if not Path(run_config.train_file).is_file():
+            raise fail(f"train_file {run_config.train_file} does not exist")
+        from training.sft.trainer import run_sft
+
+        result = run_sft(run_config, resume=resume)
+    except (ConfigFileError, DataError, ModelNotFound, TemplateError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(
+        f"trained {result.steps} steps in {result.seconds / 60:.1f} min, "
+        f"loss {result.train_loss:.4f}, {result.tokens_per_second:.0f} tokens/s"
+        + (" (stopped by max_minutes)" if result.stopped_early else "")
+    )
+    typer.echo(f"saved to {result.output_dir}; next: soulchat export {result.output_dir} OUT")
+
+
+@train_app.command("options")
+def train_options() -> None:
+    """Every training setting with its default and help text."""
+    from training.sft.config import field_help
+
+    for name, default, help_text in field_help():
+        typer.echo(f"{name} (default {default})\n    {help_text}")
+
+
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A training output directory.")],
+    out: Annotated[Path, typer.Argument(help="Where to write the exported model.")],
+    adapter_only: Annotated[
+        bool,
+        typer.Option("--adapter-only", help="Keep the LoRA adapter separate (TGI LORA_ADAPTERS)."),
+    ] = False,
+    base: Annotated[
+        str, typer.Option("--base", help="Base model, if not the one the run recorded.")
+    ] = "",
+) -> None:
+    """Merge an adapter into its base (safetensors for TGI/vLLM) or export the adapter alone,
+    with a model card naming the data and licences."""
+    from inference.backends.local import ModelNotFound
+    from training.export import ExportError, export_run
+
+    try:
+        result = export_run(run_dir, out, mode="adapter" if adapter_only else "merge", base=base)
+    except (ExportError, ModelNotFound) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"exported {result.mode} of {result.base} to {result.out}")
+    if result.mode == "merge":
+        typer.echo(f"serve it: SOULCHAT_MODEL__PATH={result.out} soulchat chat")
+    else:
+        typer.echo(f"serve it: SOULCHAT_MODEL__ADAPTER={result.out} soulchat chat")

@@ -1,0 +1,1 @@
+"""Counseling dialogues in their real formats, into one normalised form."""

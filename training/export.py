@@ -1,0 +1,138 @@
+"""From a training run to something a server loads.
+
+Two forms:
+
+* ``merge``: the adapter folded into its base and saved as safetensors with the tokenizer, a
+  plain checkpoint that TGI, vLLM or the local backend (``SOULCHAT_MODEL__PATH``) load as is.
+* ``adapter``: the LoRA adapter alone, for TGI's ``LORA_ADAPTERS`` or the local backend's
+  ``SOULCHAT_MODEL__ADAPTER`` next to the unchanged base.
+
+A full fine-tune is already a checkpoint; exporting it re-saves it as safetensors. Either way
+a model card (README.md) names the base, the data and its licences.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from inference.backends.local import ModelSource, resolve_model_source
+from training.model_card import write_model_card
+from training.sft.trainer import RUN_RECORD
+
+ExportMode = Literal["merge", "adapter"]
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+    "tokenizer.model",
+    "vocab.json",
+    "merges.txt",
+)
+
+
+class ExportError(ValueError):
+    """The run directory cannot be exported; the message says why."""
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    mode: ExportMode
+    base: str
+
+
+def read_run_record(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / RUN_RECORD
+    if not path.is_file():
+        return {}
+    try:
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"{path}: not valid JSON ({exc.msg})") from None
+    return record
+
+
+def base_source(run_dir: Path, record: dict[str, Any], base: str) -> ModelSource:
+    """The base model: given explicitly, else as the run recorded it, else as the adapter
+    config names it."""
+    if base:
+        return resolve_model_source(base)
+    recorded = record.get("base_model") or {}
+    if recorded.get("location"):
+        return ModelSource(recorded["location"], recorded.get("gguf_file"))
+    config_path = run_dir / "adapter_config.json"
+    if config_path.is_file():
+        name = json.loads(config_path.read_text(encoding="utf-8")).get("base_model_name_or_path")
+        if name:
+            return resolve_model_source(str(name))
+    raise ExportError(f"{run_dir}: cannot tell the base model; pass --base")
+
+
+def is_adapter(run_dir: Path) -> bool:
+    return (run_dir / "adapter_config.json").is_file()
+
+
+def export_run(
+    run_dir: str | Path, out: str | Path, *, mode: ExportMode = "merge", base: str = ""
+) -> ExportResult:
+    run_dir, out = Path(run_dir), Path(out)
+    if not run_dir.is_dir():
+        raise ExportError(f"{run_dir} is not a directory")
+    if out.exists() and any(out.iterdir()):
+        raise ExportError(f"{out} exists and is not empty; choose a new directory")
+    record = read_run_record(run_dir)
+    if not is_adapter(run_dir) and not (run_dir / "config.json").is_file():
+        raise ExportError(f"{run_dir} holds neither an adapter nor a model checkpoint")
+    out.mkdir(parents=True, exist_ok=True)
+    if is_adapter(run_dir) and mode == "adapter":
+        source = base_source(run_dir, record, base)
+        _copy_adapter(run_dir, out, source)
+    else:
+        source = base_source(run_dir, record, base) if is_adapter(run_dir) else ModelSource("")
+        _save_merged(run_dir, out, source)
+        mode = "merge"
+    write_model_card(out, record, mode=mode, base=source.describe() or "(full fine-tune)")
+    return ExportResult(out, mode, source.describe())
+
+
+def _copy_adapter(run_dir: Path, out: Path, source: ModelSource) -> None:
+    for name in ADAPTER_FILES + TOKENIZER_FILES:
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, out / name)
+    config_path = out / "adapter_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    # A GGUF base has no loadable directory name; record the directory and file for the card,
+    # keep the adapter config pointing at something from_pretrained understands.
+    config["base_model_name_or_path"] = source.location
+    config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+
+def _save_merged(run_dir: Path, out: Path, source: ModelSource) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if source.location:
+        kwargs = {"gguf_file": source.gguf_file} if source.gguf_file else {}
+        model = AutoModelForCausalLM.from_pretrained(source.location, **kwargs)
+        _drop_gguf_quantizer(model)
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(run_dir))
+        _drop_gguf_quantizer(model)
+    tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
+    model.config.use_cache = True
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+
+
+def _drop_gguf_quantizer(model: Any) -> None:
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config

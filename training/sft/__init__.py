@@ -1,0 +1,1 @@
+"""Supervised fine-tuning on counseling dialogues (TRL's SFTTrainer + peft)."""
