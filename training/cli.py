@@ -93,8 +93,10 @@ def export(
         str, typer.Option("--base", help="Base model, if not the one the run recorded.")
     ] = "",
 ) -> None:
-    """Merge an adapter into its base (safetensors for TGI/vLLM) or export the adapter alone,
-    with a model card naming the data and licences."""
+    """Make a trained model servable: merged safetensors or the adapter, with a model card.
+
+    Merging folds the adapter into its base (for TGI, vLLM or SOULCHAT_MODEL__PATH);
+    --adapter-only keeps it separate (TGI LORA_ADAPTERS, SOULCHAT_MODEL__ADAPTER)."""
     from inference.backends.local import ModelNotFound
     from training.export import ExportError, export_run
 

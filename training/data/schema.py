@@ -126,8 +126,8 @@ def open_text(path: str | Path) -> io.TextIOBase:
     """Open a text file, transparently gunzipping ``.gz``."""
     path = Path(path)
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")  # type: ignore[return-value]
-    return open(path, encoding="utf-8")  # type: ignore[return-value]
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+    return open(path, encoding="utf-8")
 
 
 def write_jsonl(dialogues: Iterable[Dialogue], path: str | Path) -> int:
@@ -135,7 +135,7 @@ def write_jsonl(dialogues: Iterable[Dialogue], path: str | Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "wt", encoding="utf-8") as handle:  # type: ignore[operator]
+    with opener(path, "wt", encoding="utf-8") as handle:
         for dialogue in dialogues:
             handle.write(json.dumps(dialogue.to_json(), ensure_ascii=False) + "\n")
             count += 1

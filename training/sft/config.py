@@ -115,7 +115,7 @@ def field_help() -> list[tuple[str, str, str]]:
     rows = []
     for item in dataclasses.fields(SFTRunConfig):
         default = (
-            item.default_factory()  # type: ignore[misc]
+            item.default_factory()
             if item.default_factory is not dataclasses.MISSING
             else item.default
         )

@@ -37,7 +37,7 @@ def load_base(config: SFTRunConfig) -> tuple[Any, Any, ModelSource]:
     dtype = torch.bfloat16 if use_bf16(config) else torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(source.location, **_tokenizer_kwargs(source))
-        model = AutoModelForCausalLM.from_pretrained(source.location, dtype=dtype, **kwargs)
+        model: Any = AutoModelForCausalLM.from_pretrained(source.location, dtype=dtype, **kwargs)
     except OSError as exc:
         raise ModelNotFound(f"cannot load model {source.describe()}: {exc}") from exc
     if source.gguf_file:
