@@ -13,6 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from soulchat.config import ConfigError, Settings, load_settings, redact_url, settings_table
+from training.cli import export, train_app
+from training.data.cli import app as data_app
+from training.evaluation.cli import app as eval_app
 
 app = typer.Typer(
     name="soulchat",
@@ -26,6 +29,9 @@ db_app = typer.Typer(help="The conversation store: migrations and retention.", n
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(data_app, name="data", help="Counseling dialogues: prepare splits, show stats.")
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval", help="Score models on held-out dialogues.")
 
 ConfigOption = Annotated[
     Path | None,
@@ -239,6 +245,9 @@ def config_show() -> None:
 def config_docs() -> None:
     """Print the table of every setting (as in the README)."""
     typer.echo(settings_table())
+
+
+app.command("export")(export)
 
 
 def main() -> None:
