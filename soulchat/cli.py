@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from soulchat.cli_errors import fail
 from soulchat.config import ConfigError, Settings, load_settings, redact_url, settings_table
 from training.cli import export, train_app
 from training.data.cli import app as data_app
@@ -43,11 +44,6 @@ ConfigOption = Annotated[
 
 class _State:
     config: Path | None = None
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"soulchat: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
 
 
 def settings_or_exit(*, log_to_file: str | None = None) -> Settings:

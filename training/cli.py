@@ -12,14 +12,11 @@ from typing import Annotated
 
 import typer
 
+from soulchat.cli_errors import fail
+
 train_app = typer.Typer(help="Fine-tune a model on prepared dialogues.", no_args_is_help=True)
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"soulchat: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
 
 
 def resolve_config_path(name: str) -> Path:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from soulchat.cli_errors import fail
 from training.data.clean import CleaningConfig
 from training.data.loaders import FORMATS, LoadReport, load
 from training.data.prepare import PrepareConfig, prepare
@@ -32,11 +33,6 @@ SkipInvalidOption = Annotated[
         "--skip-invalid", help="Skip malformed records (counted) instead of stopping at the first."
     ),
 ]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"soulchat: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
 
 
 def _check_format(fmt: str) -> None:

@@ -131,13 +131,18 @@ def open_text(path: str | Path) -> io.TextIOBase:
 
 
 def write_jsonl(dialogues: Iterable[Dialogue], path: str | Path) -> int:
+    return write_json_lines((dialogue.to_json() for dialogue in dialogues), path)
+
+
+def write_json_lines(records: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """One JSON object a line (gzipped for ``.gz``), creating the folder; returns the count."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "wt", encoding="utf-8") as handle:
-        for dialogue in dialogues:
-            handle.write(json.dumps(dialogue.to_json(), ensure_ascii=False) + "\n")
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     return count
 

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from inference.backends.local import ModelNotFound
+from soulchat.cli_errors import fail as _fail
 from training.data.schema import DataError
 from training.evaluation.contexts import (
     DEFAULT_MAX_TURNS,
@@ -62,8 +63,7 @@ class EvalFailed(Exception):
 
 
 def fail(message: str) -> typer.Exit:
-    typer.secho(f"soulchat eval: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(2)
+    return _fail(message, prefix="soulchat eval")
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.prompt import Turn, select_turns
-from training.data.schema import DataError, Dialogue, open_text, read_jsonl
+from training.data.schema import DataError, Dialogue, open_text, read_jsonl, write_json_lines
 
 # The serving path keeps this many earlier exchanges (context.max_turns).
 DEFAULT_MAX_TURNS = 5
@@ -156,14 +156,7 @@ def load_contexts_from_dialogues(
 
 
 def write_contexts(contexts: Iterable[EvalContext], path: str | Path) -> int:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with open(path, "w", encoding="utf-8") as handle:
-        for context in contexts:
-            handle.write(json.dumps(context.to_json(), ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    return write_json_lines((context.to_json() for context in contexts), path)
 
 
 def read_contexts(path: str | Path) -> list[EvalContext]:
