@@ -34,7 +34,7 @@ from inference.prompt import select_turns, system_prompt_for
 from inference.replies import ReplyInbox
 from safety import SafetyPolicy
 from soulchat.config import Settings
-from soulchat.store import ForgetReport, Store
+from soulchat.store import ForgetReport, Store, UserRecord
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -377,6 +377,21 @@ class ConversationService:
         user = await self._blocking(self.store.find_user, platform, user_id)
         if user is not None:
             await self._blocking(self.store.close_conversations, user.id)
+
+    async def user(self, platform: str, user_id: str, locale: str | None = None) -> UserRecord:
+        """The user's record (consent, locale), created on first contact."""
+        return await self._blocking(self.store.get_or_create_user, platform, user_id, locale)
+
+    async def set_consent(self, platform: str, user_id: str, given: bool) -> None:
+        user = await self.user(platform, user_id)
+        await self._blocking(self.store.set_consent, user.id, given)
+
+    async def set_locale(self, platform: str, user_id: str, locale: str) -> None:
+        user = await self.user(platform, user_id)
+        await self._blocking(self.store.set_locale, user.id, locale)
+        state = self._states.get((platform, user_id))
+        if state is not None:
+            state.locale = locale
 
     async def forget(self, platform: str, user_id: str) -> ForgetReport:
         """Delete everything stored about this user."""

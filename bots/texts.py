@@ -4,6 +4,52 @@ from __future__ import annotations
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "welcome": (
+            "Hi, I'm SoulChat, an AI emotional-support companion. I'm here to listen. I'm not a "
+            "therapist, a doctor or an emergency service, and my replies are AI-generated, for "
+            "reference only.\n\nTo follow our conversation I store your messages and my "
+            "replies{retention}. They are never shared, and /forget deletes all of it at any "
+            "time.\n\nIs that okay with you?"
+        ),
+        "retention": ", and delete conversations left idle for {days} days",
+        "consent_accept": "Yes, let's talk",
+        "consent_decline": "No, thanks",
+        "consent_given": "Thank you. I'm listening: what's on your mind?",
+        "consent_needed": (
+            "Before I can reply, please choose whether you're okay with me storing our "
+            "conversation (the buttons above, or /start to see them again). I've held on to "
+            "what you wrote, and nothing is stored until you agree."
+        ),
+        "consent_declined": (
+            "That's okay. Nothing you wrote has been stored. If you change your mind, send "
+            "/start. If you need someone to talk to now, these lines can help:"
+        ),
+        "forget_confirm": (
+            "This deletes every message and conversation stored about you, and can't be undone. "
+            "Delete everything?"
+        ),
+        "forget_yes": "Delete everything",
+        "forget_no": "Keep it",
+        "forget_kept": "Okay, nothing was deleted.",
+        "flood": (
+            "You're sending messages faster than I can take them in. I'm still here; give me a "
+            "moment, then tell me again what matters most."
+        ),
+        "language_set": "Okay, I'll talk with you in English.",
+        "language_choose": "Which language would you like? /lang en or /lang zh",
+        "not_text": (
+            "I can only understand text messages for now, so I couldn't take that in. Could you "
+            "tell me in words?"
+        ),
+        "group_hint": (
+            "I'm glad to listen. For anything personal, a private chat with me is a safer place "
+            "than a group."
+        ),
+        "chat_help": (
+            "Just write to me about whatever is on your mind. Commands: /reset starts a new "
+            "conversation, /forget deletes everything stored about you, /resources shows crisis "
+            "lines, /lang en|zh changes the language."
+        ),
         "disclaimer": (
             "Hi, I'm SoulChat, an AI emotional-support companion. I'm not a therapist, a doctor "
             "or an emergency service, and my replies are AI-generated, for reference only. "
@@ -35,6 +81,33 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "zh": {
+        "welcome": (
+            "你好，我是SoulChat，一个提供情绪支持的人工智能陪伴者，我会认真倾听。我不是心理治疗师、医生或急救服务，"
+            "我的回复由AI生成，仅供参考。\n\n为了理解我们的对话，我会保存你的消息和我的回复{retention}。"
+            "这些内容不会被分享，你随时可以用 /forget 全部删除。\n\n你同意吗？"
+        ),
+        "retention": "，闲置 {days} 天的对话会被自动删除",
+        "consent_accept": "同意，我们聊聊",
+        "consent_decline": "不用了，谢谢",
+        "consent_given": "谢谢你。我在听，你想聊些什么？",
+        "consent_needed": (
+            "在我回复之前，请先选择是否同意我保存我们的对话（点击上面的按钮，或发送 /start 再次查看）。"
+            "你写的内容我先帮你留着，在你同意之前不会保存任何内容。"
+        ),
+        "consent_declined": "没关系，你写的内容都没有被保存。如果改变主意，可以发送 /start。如果你现在需要有人倾诉，可以联系这些热线：",
+        "forget_confirm": "这会删除关于你的所有消息和对话，且无法恢复。确定全部删除吗？",
+        "forget_yes": "全部删除",
+        "forget_no": "保留",
+        "forget_kept": "好的，没有删除任何内容。",
+        "flood": "你发消息的速度比我能读的快。我一直在这里，稍等一下，再告诉我最重要的事情。",
+        "language_set": "好的，我会用中文和你聊天。",
+        "language_choose": "你想用哪种语言？发送 /lang zh 或 /lang en",
+        "not_text": "我目前只能理解文字消息，所以没能读懂刚才的内容。可以用文字告诉我吗？",
+        "group_hint": "我很愿意倾听。如果是私人的事情，和我私聊会比在群里更安全。",
+        "chat_help": (
+            "想说什么都可以直接告诉我。命令：/reset 开始新的对话，/forget 删除关于你的所有记录，"
+            "/resources 查看心理援助热线，/lang zh|en 切换语言。"
+        ),
         "disclaimer": (
             "你好，我是SoulChat，一个提供情绪支持的人工智能陪伴者。我不是心理治疗师、医生或急救服务，"
             "我的回复由AI生成，仅供参考。我们的对话会被保存以便我理解上下文，输入 /forget 可全部删除。"
