@@ -76,7 +76,7 @@ class FrontDesk:
         message_id: str | None = None,
         client_locale: str | None = None,
     ) -> None:
-        locale = await self._locale(user_id, client_locale)
+        locale = await self.locale(user_id, client_locale)
         verdict = self.flood.check(user_id)
         if verdict is not FloodVerdict.ACCEPT:
             if verdict is FloodVerdict.REJECT_WITH_NOTICE:
@@ -96,7 +96,7 @@ class FrontDesk:
     async def not_text(
         self, user_id: str, *, send: NoticeSender, client_locale: str | None
     ) -> None:
-        locale = await self._locale(user_id, client_locale)
+        locale = await self.locale(user_id, client_locale)
         if self.flood.check(user_id) is FloodVerdict.ACCEPT:
             await send(Notice(say(locale, "not_text")))
 
@@ -106,7 +106,7 @@ class FrontDesk:
     ) -> None:
         name, _, argument = words.partition(" ")
         name = name.lower().split("@")[0]  # "/start@SoulChatBot" in groups
-        locale = await self._locale(user_id, client_locale)
+        locale = await self.locale(user_id, client_locale)
         if name == "/start":
             await send(self.welcome(locale))
         elif name == "/reset":
@@ -149,7 +149,7 @@ class FrontDesk:
     async def action(
         self, user_id: str, action: str, *, send: NoticeSender, client_locale: str | None = None
     ) -> None:
-        locale = await self._locale(user_id, client_locale)
+        locale = await self.locale(user_id, client_locale)
         if action == "consent:yes":
             await self.service.set_consent(self.platform, user_id, True)
             await send(Notice(say(locale, "consent_given")))
@@ -196,7 +196,7 @@ class FrontDesk:
         merged = Inbound(last.platform, last.user_id, words, last.message_id, last.locale)
         await self.service.receive(merged, held.sink)
 
-    async def _locale(self, user_id: str, client_locale: str | None) -> str:
+    async def locale(self, user_id: str, client_locale: str | None) -> str:
         user = await self.service.user(self.platform, user_id)
         if user.locale:
             return user.locale

@@ -226,6 +226,44 @@ class SafetySettings(_Group):
     )
 
 
+class TelegramSettings(_Group):
+    token: SecretStr | None = Field(
+        None, description="Bot token from @BotFather. Never logged; prefer token_file."
+    )
+    token_file: str = Field(
+        "", description="File holding the bot token (a mounted secret), read at start."
+    )
+    mode: Literal["polling", "webhook"] = Field(
+        "polling",
+        description="polling: long polling, one bot process; webhook: Telegram POSTs updates "
+        "(several bot processes behind a load balancer).",
+    )
+    webhook_url: str = Field("", description="webhook: the public HTTPS URL Telegram posts to.")
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="webhook: secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; "
+        "requests without it are refused.",
+    )
+    listen: str = Field("0.0.0.0", description="webhook: address the bot's HTTP server binds.")
+    port: int = Field(8443, gt=0, lt=65536, description="webhook: port of that server.")
+    base_url: str = Field(
+        "",
+        description="Bot API server base URL (a local telegram-bot-api server, or tests). "
+        "Empty: https://api.telegram.org/bot.",
+    )
+    allowed_user_ids: list[int] = Field(
+        default_factory=list,
+        description="If set, only these Telegram user ids may talk to the bot.",
+    )
+    flood_messages: int = Field(
+        12, gt=0, description="Messages a user may send per flood_window_s before a pause."
+    )
+    flood_window_s: float = Field(60.0, gt=0, description="Window of the per-user flood limit.")
+    edit_interval_s: float = Field(
+        1.0, gt=0, description="Least time between edits of a reply being streamed."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -252,6 +290,7 @@ class Settings(BaseSettings):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)  # type: ignore[arg-type]
     context: ContextSettings = Field(default_factory=ContextSettings)  # type: ignore[arg-type]
     safety: SafetySettings = Field(default_factory=SafetySettings)  # type: ignore[arg-type]
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

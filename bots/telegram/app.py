@@ -1,0 +1,197 @@
+"""The Telegram bot: handlers that turn updates into front-desk calls, and the two ways to
+receive updates (long polling; a webhook with Telegram's secret-token header checked).
+
+Handlers are small and do one thing each. Private chats: every text is for the bot. Groups:
+the bot answers only when mentioned or replied to, and adds once per group that a private chat
+is safer for personal matters. Edited messages are taken as a new message (the person
+corrected themselves, and the new words deserve an answer); channel posts are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bots.flood import FloodGuard
+from bots.frontdesk import FrontDesk, Notice
+from bots.reply_writer import ReplyWriter
+from bots.service import ConversationService
+from bots.telegram.channel import ChatPacer, TelegramChannel
+from bots.texts import text as say
+from soulchat.config import TelegramSettings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+TELEGRAM_LIMIT = 4096
+NOT_TEXT = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.CONTACT
+)
+
+
+class TelegramBot:
+    def __init__(self, settings: TelegramSettings, service: ConversationService) -> None:
+        self.settings = settings
+        self.service = service
+        self.desk = FrontDesk(
+            service, PLATFORM, FloodGuard(settings.flood_messages, settings.flood_window_s)
+        )
+        self._hinted_groups: set[int] = set()
+        self.pacer = ChatPacer()
+
+    def build(self, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
+        builder = ApplicationBuilder().token(token)
+        if self.settings.base_url:
+            builder = builder.base_url(self.settings.base_url)
+        application = builder.build()
+        private_or_group = ~filters.UpdateType.CHANNEL_POSTS
+        application.add_handler(MessageHandler(filters.TEXT & private_or_group, self.on_text))
+        application.add_handler(MessageHandler(NOT_TEXT & private_or_group, self.on_not_text))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_error_handler(self.on_error)
+        return application
+
+    # -- handlers ---------------------------------------------------------------------------
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        user = update.effective_user
+        chat = update.effective_chat
+        if message is None or user is None or chat is None or message.text is None:
+            return
+        private = chat.type == ChatType.PRIVATE
+        words = message.text
+        if not private:
+            addressed = self._addressed_text(message, context.bot.username)
+            if addressed is None:
+                return
+            words = addressed
+        channel = TelegramChannel(
+            context.bot,
+            chat.id,
+            private=private,
+            pacer=self.pacer,
+            reply_to=None if private else message.message_id,
+        )
+        if not self._allowed(user.id):
+            await channel.notice(Notice(self._refusal(user.language_code)))
+            return
+        if not private and chat.id not in self._hinted_groups:
+            self._hinted_groups.add(chat.id)
+            locale = await self.desk.locale(str(user.id), user.language_code)
+            await channel.notice(Notice(say(locale, "group_hint")))
+        message_id = str(message.message_id)
+        if update.edited_message is not None and message.edit_date is not None:
+            message_id += f"-edited-{int(message.edit_date.timestamp())}"
+        writer = ReplyWriter(
+            channel, limit=TELEGRAM_LIMIT, min_interval_s=self.settings.edit_interval_s
+        )
+        await self.desk.text(
+            str(user.id),
+            words,
+            send=channel.notice,
+            sink=writer,
+            message_id=f"{chat.id}:{message_id}",
+            client_locale=user.language_code,
+        )
+
+    async def on_not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != ChatType.PRIVATE:
+            return  # in groups, pictures are for the people there
+        channel = TelegramChannel(context.bot, chat.id, private=True, pacer=self.pacer)
+        await self.desk.not_text(
+            str(user.id), send=channel.notice, client_locale=user.language_code
+        )
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        user = update.effective_user
+        chat = update.effective_chat
+        if query is None or user is None:
+            return
+        await query.answer()  # stops the button's spinner
+        if chat is None or not self._allowed(user.id):
+            return
+        private = chat.type == ChatType.PRIVATE
+        channel = TelegramChannel(context.bot, chat.id, private=private, pacer=self.pacer)
+        await self.desk.action(
+            str(user.id), query.data or "", send=channel.notice, client_locale=user.language_code
+        )
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The exception, never the update: an update carries the user's words.
+        log.error("handling a Telegram update failed: %r", context.error)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _allowed(self, user_id: int) -> bool:
+        allowed = self.settings.allowed_user_ids
+        return not allowed or user_id in allowed
+
+    def _refusal(self, language_code: str | None) -> str:
+        if language_code and language_code.lower().startswith("zh"):
+            return "抱歉，这个机器人目前只对受邀用户开放。"
+        return "Sorry, this bot is only open to invited users for now."
+
+    @staticmethod
+    def _addressed_text(message: Any, username: str) -> str | None:
+        """The text without the mention when the bot is mentioned or replied to; else None."""
+        text: str = message.text
+        mention = f"@{username}"
+        replied = message.reply_to_message
+        author = replied.from_user if replied is not None else None
+        if author is not None and author.is_bot and author.username == username:
+            return text.replace(mention, "").strip() or text
+        if mention.lower() in text.lower():
+            start = text.lower().index(mention.lower())
+            return (text[:start] + text[start + len(mention) :]).strip()
+        if text.startswith("/") and text.split()[0].lower().endswith(mention.lower()):
+            return text
+        return None
+
+
+async def run(
+    settings: TelegramSettings,
+    service: ConversationService,
+    token: str,
+    stop: asyncio.Event,
+) -> None:
+    """Receive updates until ``stop`` is set."""
+    bot = TelegramBot(settings, service)
+    application = bot.build(token)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        if settings.mode == "webhook":
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await application.updater.start_webhook(
+                listen=settings.listen,
+                port=settings.port,
+                webhook_url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await stop.wait()
+        await application.updater.stop()
+        await application.stop()

@@ -1,0 +1,149 @@
+"""One Telegram chat as a ``ChatChannel``: plain text only (no parse mode, so a reply can never
+fail with "can't parse entities"), drafts in private chats, and Telegram's errors mapped to the
+reply writer's ``RateLimited`` and ``NotModified``."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from bots.chunking import split_message
+from bots.frontdesk import Notice
+from bots.reply_writer import NotModified, RateLimited
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_draft_ids = itertools.count(1)
+# A network hiccup is retried like a rate limit, after a short pause.
+NETWORK_RETRY_S = 1.0
+NOTICE_ATTEMPTS = 10
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+async def translated(call: Callable[[], Awaitable[_T]]) -> _T:
+    try:
+        return await call()
+    except RetryAfter as error:
+        raise RateLimited(retry_seconds(error)) from None
+    except BadRequest as error:
+        if "not modified" in error.message.lower():
+            raise NotModified() from None
+        raise
+    except (TimedOut, NetworkError):
+        raise RateLimited(NETWORK_RETRY_S) from None
+
+
+# Telegram allows about one message a second in a chat and twenty a minute in a group;
+# edits count. Staying under it avoids 429s rather than waiting them out.
+PRIVATE_INTERVAL_S = 1.0
+GROUP_INTERVAL_S = 3.0
+
+
+class ChatPacer:
+    """Spaces a bot's messages and edits per chat, across all the turns writing to it."""
+
+    def __init__(self, private_s: float = PRIVATE_INTERVAL_S, group_s: float = GROUP_INTERVAL_S):
+        self.private_s = private_s
+        self.group_s = group_s
+        self._next: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def wait(self, chat_id: int, *, private: bool) -> None:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            loop = asyncio.get_running_loop()
+            delay = self._next.get(chat_id, 0.0) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            interval = self.private_s if private else self.group_s
+            self._next[chat_id] = loop.time() + interval
+
+    def ready(self, chat_id: int) -> bool:
+        return asyncio.get_running_loop().time() >= self._next.get(chat_id, 0.0)
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        *,
+        private: bool,
+        pacer: ChatPacer,
+        reply_to: int | None = None,
+    ) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.private = private
+        self.pacer = pacer
+        self.reply_to = reply_to  # in groups, replies thread under the message they answer
+        self._draft_id = next(_draft_ids)
+
+    async def send(self, text: str) -> str:
+        await self.pacer.wait(self.chat_id, private=self.private)
+        message = await translated(
+            lambda: self.bot.send_message(self.chat_id, text, reply_to_message_id=self.reply_to)
+        )
+        return str(message.message_id)
+
+    async def edit(self, message_id: str, text: str) -> None:
+        await self.pacer.wait(self.chat_id, private=self.private)
+        await translated(
+            lambda: self.bot.edit_message_text(
+                text, chat_id=self.chat_id, message_id=int(message_id)
+            )
+        )
+
+    async def draft(self, text: str) -> bool:
+        if not self.private:
+            return False
+        try:
+            await translated(
+                lambda: self.bot.send_message_draft(self.chat_id, self._draft_id, text)
+            )
+        except BadRequest:
+            log.info("drafts refused in a private chat; falling back to edits")
+            return False
+        return True
+
+    async def typing(self) -> None:
+        await translated(lambda: self.bot.send_chat_action(self.chat_id, ChatAction.TYPING))
+
+    async def notice(self, notice: Notice) -> None:
+        """A front-desk notice, with its buttons as an inline keyboard."""
+        markup = None
+        if notice.buttons:
+            row = [InlineKeyboardButton(b.label, callback_data=b.action) for b in notice.buttons]
+            markup = InlineKeyboardMarkup([row])
+        parts = split_message(notice.text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self._deliver_notice(part, markup if last else None)
+
+    async def _deliver_notice(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        for _ in range(NOTICE_ATTEMPTS):
+            await self.pacer.wait(self.chat_id, private=self.private)
+            try:
+                await translated(
+                    lambda: self.bot.send_message(
+                        self.chat_id, text, reply_markup=markup, reply_to_message_id=self.reply_to
+                    )
+                )
+                return
+            except RateLimited as limited:
+                await asyncio.sleep(limited.retry_after_s)

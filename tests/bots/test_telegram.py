@@ -1,0 +1,147 @@
+"""The Telegram adapter end to end: python-telegram-bot polling a fake Bot API server on
+loopback, the real service, embedded queue and SQLite store, a scripted model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bots.runtime import open_service
+from bots.service import ConversationService
+from bots.telegram.app import run
+from bots.texts import TEXTS
+from soulchat.config import Settings
+from soulchat.store.models import Message, User
+from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
+from tests.fakes.telegram_api import FakeTelegramServer
+
+USER = 42
+
+
+@dataclass
+class Running:
+    fake: FakeTelegramServer
+    service: ConversationService
+
+    def bot_texts(self, chat_id: int = USER) -> list[str]:
+        return self.fake.bot_texts(chat_id)
+
+    async def until(self, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out; the bot said: {self.bot_texts()}")
+            await asyncio.sleep(0.02)
+
+    def last_buttons(self, chat_id: int = USER) -> tuple[int, list[str]]:
+        for message in reversed(self.fake.messages(chat_id)):
+            if message.from_bot and message.reply_markup:
+                rows = message.reply_markup["inline_keyboard"]
+                return message.message_id, [b["callback_data"] for row in rows for b in row]
+        raise AssertionError("no message with buttons")
+
+    def count(self, model: type) -> int:
+        with self.service.store.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+async def telegram(make_settings: Callable[..., Settings]) -> AsyncIterator[Running]:
+    with FakeTelegramServer() as fake:
+        fake.user(USER, language_code="en")
+        fake.private_chat(USER)
+        settings = make_settings(
+            telegram={"base_url": fake.base_url, "edit_interval_s": 0.05},
+            database={"retention_days": 30},
+        )
+        backend = ScriptedBackend()
+        async with open_service(settings, embedded_worker=True, backend=backend) as service:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
+            try:
+                yield Running(fake, service)
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, 20)
+
+
+async def consent(running: Running) -> None:
+    running.fake.user_text("/start", user_id=USER)
+    await running.until(
+        lambda: (
+            bool(running.fake.messages(USER))
+            and "consent:yes" in str([m.reply_markup for m in running.fake.messages(USER)])
+        )
+    )
+    message_id, actions = running.last_buttons()
+    assert actions == ["consent:yes", "consent:no"]
+    running.fake.press_button(USER, message_id, "consent:yes")
+    await running.until(lambda: TEXTS["en"]["consent_given"] in running.bot_texts())
+
+
+async def test_start_consent_message_and_a_streamed_stored_reply(telegram: Running) -> None:
+    await consent(telegram)
+    telegram.fake.user_text("I feel so alone since I moved here", user_id=USER)
+    await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts())
+    assert telegram.fake.calls_to("sendChatAction")  # typing while it is generated
+    assert telegram.fake.calls_to("answerCallbackQuery")  # the button stopped spinning
+    assert telegram.count(Message) == 2
+    assert telegram.fake.violations == []
+
+
+async def test_no_reply_before_consent_and_a_crisis_gets_resources_at_once(
+    telegram: Running,
+) -> None:
+    telegram.fake.user_text("I want to end my life", user_id=USER)
+    await telegram.until(lambda: any("988" in text for text in telegram.bot_texts()))
+    assert SAFE_REPLY not in telegram.bot_texts()
+    assert telegram.count(Message) == 0
+
+
+async def test_forget_deletes_everything_after_confirming(telegram: Running) -> None:
+    await consent(telegram)
+    telegram.fake.user_text("work is crushing me", user_id=USER)
+    await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts())
+    telegram.fake.user_text("/forget", user_id=USER)
+    await telegram.until(lambda: telegram.last_buttons()[1] == ["forget:yes", "forget:no"])
+    telegram.fake.press_button(USER, telegram.last_buttons()[0], "forget:yes")
+    await telegram.until(lambda: telegram.count(User) == 0)
+    assert telegram.count(Message) == 0
+
+
+async def test_stickers_get_a_kind_reply(telegram: Running) -> None:
+    telegram.fake.sticker("😢", user_id=USER) if _takes_user(telegram.fake.sticker) else (
+        telegram.fake.sticker("😢")
+    )
+    await telegram.until(lambda: TEXTS["en"]["not_text"] in telegram.bot_texts())
+
+
+async def test_groups_answer_only_when_addressed(telegram: Running) -> None:
+    group = -1001234567890
+    telegram.fake.group_text("hello everyone", chat_id=group, user_id=USER)
+    telegram.fake.group_text("/resources", chat_id=group, user_id=USER, mention=True)
+    await telegram.until(lambda: any("988" in t for t in telegram.bot_texts(group)))
+    texts = telegram.bot_texts(group)
+    assert texts[0] == TEXTS["en"]["group_hint"]
+    assert len(texts) == 2  # the unaddressed message got nothing
+
+
+async def test_the_welcome_follows_the_client_language(telegram: Running) -> None:
+    telegram.fake.user(7, language_code="zh-hans")
+    telegram.fake.private_chat(7)
+    telegram.fake.user_text("/start", user_id=7)
+    await telegram.until(lambda: bool(telegram.bot_texts(7)))
+    assert telegram.bot_texts(7)[0].startswith("你好，我是SoulChat")
+
+
+def _takes_user(function: Any) -> bool:
+    import inspect
+
+    return "user_id" in inspect.signature(function).parameters
