@@ -151,6 +151,20 @@ def worker() -> None:
 
 
 @app.command()
+def telegram() -> None:
+    """Run the Telegram bot (token: SOULCHAT_TELEGRAM__TOKEN or __TOKEN_FILE)."""
+    from bots.telegram.runner import read_token, serve
+
+    settings = settings_or_exit()
+    try:
+        read_token(settings.telegram)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"Telegram bot starting ({settings.telegram.mode}); Ctrl-C stops it")
+    run_or_exit(serve(settings))
+
+
+@app.command()
 def forget(
     user: Annotated[str, typer.Argument(help="The user's id on that platform.")],
     platform: Annotated[str, typer.Option(help="console, telegram or discord.")] = "console",

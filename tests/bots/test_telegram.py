@@ -145,3 +145,21 @@ def _takes_user(function: Any) -> bool:
     import inspect
 
     return "user_id" in inspect.signature(function).parameters
+
+
+def test_the_token_comes_from_settings_or_a_secret_file(tmp_path: Any) -> None:
+    from bots.telegram.runner import read_token
+    from soulchat.config import ConfigError, TelegramSettings
+
+    token = "123456:ABC-secret"
+    assert read_token(TelegramSettings(token=token)) == token  # type: ignore[arg-type]
+    secret = tmp_path / "token"
+    secret.write_text(token + "\n")
+    assert read_token(TelegramSettings(token_file=str(secret))) == token
+    with pytest.raises(ConfigError, match="no Telegram bot token"):
+        read_token(TelegramSettings())
+    with pytest.raises(ConfigError) as bad:
+        read_token(TelegramSettings(token="not-a-token-secretpart"))  # type: ignore[arg-type]
+    assert "secretpart" not in str(bad.value)
+    with pytest.raises(ConfigError, match="webhook"):
+        read_token(TelegramSettings(token=token, mode="webhook"))  # type: ignore[arg-type]
