@@ -8,6 +8,7 @@ import asyncio
 import datetime
 import itertools
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -29,7 +30,10 @@ NOTICE_ATTEMPTS = 10
 
 
 def retry_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
+    # PTB 22 warns that the attribute will become a timedelta; both are handled here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     return float(value)

@@ -163,3 +163,35 @@ def test_the_token_comes_from_settings_or_a_secret_file(tmp_path: Any) -> None:
     assert "secretpart" not in str(bad.value)
     with pytest.raises(ConfigError, match="webhook"):
         read_token(TelegramSettings(token=token, mode="webhook"))  # type: ignore[arg-type]
+
+
+async def test_a_storm_of_429s_still_delivers_the_final_text(telegram: Running) -> None:
+    await consent(telegram)
+    telegram.fake.fail_next("sendMessage", times=3, retry_after=1)
+    telegram.fake.fail_next("editMessageText", times=3, retry_after=1)
+    telegram.fake.user_text("nobody listens to me", user_id=USER)
+    await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts(), timeout=40)
+    assert [c.status for c in telegram.fake.calls_to("sendMessage")].count(429) == 3
+    assert telegram.bot_texts().count(SAFE_REPLY) == 1
+
+
+async def test_only_allowed_users_are_served(
+    make_settings: Callable[..., Settings],
+) -> None:
+    with FakeTelegramServer() as fake:
+        for user in (1, 2):
+            fake.user(user, language_code="en")
+            fake.private_chat(user)
+        settings = make_settings(telegram={"base_url": fake.base_url, "allowed_user_ids": [1]})
+        async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as svc:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run(settings.telegram, svc, fake.token, stop))
+            running = Running(fake, svc)
+            fake.user_text("/start", user_id=2)
+            fake.user_text("/start", user_id=1)
+            await running.until(lambda: bool(fake.bot_texts(1)) and bool(fake.bot_texts(2)))
+            stop.set()
+            await asyncio.wait_for(task, 20)
+        assert "only open to invited users" in fake.bot_texts(2)[0]
+        assert fake.bot_texts(1)[0].startswith("Hi, I'm SoulChat")
+        assert running.count(User) == 1
