@@ -180,18 +180,23 @@ async def run(
     application = bot.build(token)
     async with application:
         await application.start()
-        assert application.updater is not None
-        if settings.mode == "webhook":
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            await application.updater.start_webhook(
-                listen=settings.listen,
-                port=settings.port,
-                webhook_url=settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        else:
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        await stop.wait()
-        await application.updater.stop()
-        await application.stop()
+        updater = application.updater
+        assert updater is not None
+        try:
+            if settings.mode == "webhook":
+                secret = settings.webhook_secret
+                await updater.start_webhook(
+                    listen=settings.listen,
+                    port=settings.port,
+                    webhook_url=settings.webhook_url,
+                    secret_token=secret.get_secret_value() if secret else None,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:
+                await updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await stop.wait()
+        finally:  # also when cancelled: an application left running cannot shut down
+            if updater.running:
+                await updater.stop()
+            if application.running:
+                await application.stop()

@@ -195,3 +195,47 @@ async def test_only_allowed_users_are_served(
         assert "only open to invited users" in fake.bot_texts(2)[0]
         assert fake.bot_texts(1)[0].startswith("Hi, I'm SoulChat")
         assert running.count(User) == 1
+
+
+async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
+    make_settings: Callable[..., Settings],
+) -> None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with FakeTelegramServer() as fake:
+        fake.user(USER, language_code="en")
+        fake.private_chat(USER)
+        settings = make_settings(
+            telegram={
+                "base_url": fake.base_url,
+                "mode": "webhook",
+                "listen": "127.0.0.1",
+                "port": port,
+                "webhook_url": f"http://127.0.0.1:{port}/",
+                "webhook_secret": "s3cret-token",
+            }
+        )
+        async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as svc:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run(settings.telegram, svc, fake.token, stop))
+            running = Running(fake, svc)
+            await running.until(lambda: bool(fake.calls_to("setWebhook")))
+            fake.user_text("/start", user_id=USER)
+            await running.until(lambda: bool(fake.bot_texts(USER)))
+            forged = urllib.request.Request(
+                f"http://127.0.0.1:{port}/",
+                data=b'{"update_id": 999999, "message": {}}',
+                headers={"Content-Type": "application/json"},
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                await asyncio.to_thread(urllib.request.urlopen, forged, timeout=5)
+            assert refused.value.code == 403
+            stop.set()
+            await asyncio.wait_for(task, 20)
+        assert fake.bot_texts(USER)[0].startswith("Hi, I'm SoulChat")
+        assert fake.webhook_deliveries
