@@ -239,3 +239,18 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
             await asyncio.wait_for(task, 20)
         assert fake.bot_texts(USER)[0].startswith("Hi, I'm SoulChat")
         assert fake.webhook_deliveries
+
+
+async def test_an_edited_message_is_answered_as_new_words(telegram: Running) -> None:
+    await consent(telegram)
+    sent = telegram.fake.user_text("I feel bad", user_id=USER)
+    await telegram.until(lambda: telegram.bot_texts().count(SAFE_REPLY) == 1)
+    message_id = sent["message"]["message_id"]
+    telegram.fake.edit_user_message(USER, message_id, "I feel really bad, actually")
+    await telegram.until(lambda: telegram.bot_texts().count(SAFE_REPLY) == 2)
+    with telegram.service.store.engine.connect() as connection:
+        texts = connection.scalars(select(Message.text).where(Message.role == "user")).all()
+    assert texts == ["I feel bad", "I feel really bad, actually"]
+    telegram.fake.channel_post("news for everyone")  # ignored: the bot is not for channels
+    await asyncio.sleep(0.5)
+    assert not telegram.fake.bot_texts(-1009876543210)
