@@ -254,3 +254,31 @@ async def test_an_edited_message_is_answered_as_new_words(telegram: Running) -> 
     telegram.fake.channel_post("news for everyone")  # ignored: the bot is not for channels
     await asyncio.sleep(0.5)
     assert not telegram.fake.bot_texts(-1009876543210)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_the_production_path_redis_queue_and_postgresql(
+    make_settings: Callable[..., Settings], redis_url: str, postgres_url: str
+) -> None:
+    with FakeTelegramServer() as fake:
+        fake.user(USER, language_code="en")
+        fake.private_chat(USER)
+        settings = make_settings(
+            telegram={"base_url": fake.base_url},
+            queue={"broker_url": redis_url},
+            database={"url": postgres_url},
+        )
+        async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as svc:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run(settings.telegram, svc, fake.token, stop))
+            running = Running(fake, svc)
+            try:
+                await consent(running)
+                fake.user_text("I have nobody to talk to", user_id=USER)
+                await running.until(lambda: SAFE_REPLY in fake.bot_texts(USER))
+                assert svc.store.engine.dialect.name == "postgresql"
+                assert running.count(Message) == 2
+            finally:
+                stop.set()
+                await asyncio.wait_for(task, 20)
