@@ -68,7 +68,9 @@ class ReplyWriter:
         self.min_interval_s = min_interval_s
         self.give_up_s = give_up_s
         self._progress_id: str | None = None
-        self._last_update = 0.0
+        # No preview in the first interval: a quick reply arrives as one message, not as a
+        # preview and an edit a second later.
+        self._last_update = time.monotonic()
         self._drafts = True
 
     async def notice(self, text: str) -> None:

@@ -5,11 +5,12 @@ reply writer's ``RateLimited`` and ``NotModified``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import itertools
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -59,7 +60,9 @@ GROUP_INTERVAL_S = 3.0
 
 
 class ChatPacer:
-    """Spaces a bot's messages and edits per chat, across all the turns writing to it."""
+    """Spaces a bot's messages and edits per chat, across all the turns writing to it. The
+    interval runs from when Telegram answered the previous call, so calls can never arrive
+    closer together than the interval, however the network delays them."""
 
     def __init__(self, private_s: float = PRIVATE_INTERVAL_S, group_s: float = GROUP_INTERVAL_S):
         self.private_s = private_s
@@ -67,18 +70,19 @@ class ChatPacer:
         self._next: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def wait(self, chat_id: int, *, private: bool) -> None:
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int, *, private: bool) -> AsyncIterator[None]:
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             loop = asyncio.get_running_loop()
             delay = self._next.get(chat_id, 0.0) - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            interval = self.private_s if private else self.group_s
-            self._next[chat_id] = loop.time() + interval
-
-    def ready(self, chat_id: int) -> bool:
-        return asyncio.get_running_loop().time() >= self._next.get(chat_id, 0.0)
+            try:
+                yield
+            finally:
+                interval = self.private_s if private else self.group_s
+                self._next[chat_id] = loop.time() + interval
 
 
 class TelegramChannel:
@@ -99,19 +103,19 @@ class TelegramChannel:
         self._draft_id = next(_draft_ids)
 
     async def send(self, text: str) -> str:
-        await self.pacer.wait(self.chat_id, private=self.private)
-        message = await translated(
-            lambda: self.bot.send_message(self.chat_id, text, reply_to_message_id=self.reply_to)
-        )
+        async with self.pacer.turn(self.chat_id, private=self.private):
+            message = await translated(
+                lambda: self.bot.send_message(self.chat_id, text, reply_to_message_id=self.reply_to)
+            )
         return str(message.message_id)
 
     async def edit(self, message_id: str, text: str) -> None:
-        await self.pacer.wait(self.chat_id, private=self.private)
-        await translated(
-            lambda: self.bot.edit_message_text(
-                text, chat_id=self.chat_id, message_id=int(message_id)
+        async with self.pacer.turn(self.chat_id, private=self.private):
+            await translated(
+                lambda: self.bot.edit_message_text(
+                    text, chat_id=self.chat_id, message_id=int(message_id)
+                )
             )
-        )
 
     async def draft(self, text: str) -> bool:
         if not self.private:
@@ -141,13 +145,16 @@ class TelegramChannel:
 
     async def _deliver_notice(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
         for _ in range(NOTICE_ATTEMPTS):
-            await self.pacer.wait(self.chat_id, private=self.private)
             try:
-                await translated(
-                    lambda: self.bot.send_message(
-                        self.chat_id, text, reply_markup=markup, reply_to_message_id=self.reply_to
+                async with self.pacer.turn(self.chat_id, private=self.private):
+                    await translated(
+                        lambda: self.bot.send_message(
+                            self.chat_id,
+                            text,
+                            reply_markup=markup,
+                            reply_to_message_id=self.reply_to,
+                        )
                     )
-                )
                 return
             except RateLimited as limited:
                 await asyncio.sleep(limited.retry_after_s)

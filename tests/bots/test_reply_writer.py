@@ -3,6 +3,8 @@ split, rate limits waited out."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bots.reply_writer import NotModified, RateLimited, ReplyWriter
@@ -58,12 +60,18 @@ async def test_progress_edits_one_message_that_becomes_the_final_reply() -> None
     assert chat.calls == ["send", "edit", "edit"]
 
 
-async def test_progress_is_throttled() -> None:
+async def test_progress_is_throttled_and_a_quick_reply_is_one_message() -> None:
     chat = Chat()
-    writer = ReplyWriter(chat, limit=4096, min_interval_s=60)
+    writer = ReplyWriter(chat, limit=4096, min_interval_s=0.2)
+    for index in range(5):  # within the first interval: no preview at all
+        await writer.reply_progress("word " * index + "word")
+    assert chat.calls == []
+    await asyncio.sleep(0.25)
     for index in range(20):
         await writer.reply_progress("word " * index + "word")
     assert chat.calls == ["send"]
+    await writer.reply_final("word word", replaced=False)
+    assert chat.calls == ["send", "edit"]
 
 
 async def test_drafts_are_used_where_the_chat_has_them() -> None:

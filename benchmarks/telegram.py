@@ -1,0 +1,278 @@
+"""The Telegram adapter under load, against the same load without Telegram (console path).
+
+Both phases use the production shape: the service on the real Redis queue, a separate
+``soulchat worker`` process (threads pool, concurrency 16) with a fake model of fixed latency,
+replies over Redis streams, and a SQLite store in a temp dir. Simulated users each send
+``--messages`` measured messages (after one unmeasured warm-up message), one after another:
+the next message ``--think-s`` after the reply, as a person reads and answers.
+
+* **telegram**: every user is a private chat on the fake Bot API server
+  (``tests/fakes/telegram_api.py``, in this process); python-telegram-bot long-polls it, the
+  front desk and the paced reply writer answer. A reply counts as delivered when the fake
+  records the final text (a successful sendMessage or editMessageText carrying it). Users give
+  consent first (not measured).
+* **baseline (console path)**: the same users call ``service.receive`` directly with a sink
+  that records the final reply, as ``soulchat chat`` does.
+
+Reported: replies delivered per second, p50/p99 overhead beyond the model's own latency, Bot
+API calls per reply, lost replies (must be 0) and calls that broke Telegram's per-chat limits
+(must be 0, counted by the fake). Note that the fake shares this process's CPU and GIL with the
+bot, so the Telegram figures are pessimistic, and that Telegram's own limit of about one
+message a second per chat bounds each user's turn from below.
+
+    .venv/bin/python benchmarks/telegram.py --users 200 --messages 5
+
+Progress goes to stderr; the last line on stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# This file is named telegram.py, as the issue asks; its own folder on sys.path would shadow
+# the python-telegram-bot package of the same name.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_common import benchmark_lock, logger  # noqa: E402
+from inference.backends.fake import FAKE_REPLY  # noqa: E402
+
+log = logger("telegram")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def worker_env(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SOULCHAT_DATA_DIR=str(data_dir),
+        SOULCHAT_QUEUE__BROKER_URL=args.redis_url,
+        SOULCHAT_QUEUE__REPLY_URL=args.redis_url,
+        SOULCHAT_QUEUE__WORKER_POOL="threads",
+        SOULCHAT_QUEUE__WORKER_CONCURRENCY="16",
+        SOULCHAT_MODEL__BACKEND="fake",
+        SOULCHAT_MODEL__FAKE_LATENCY_MS=str(args.model_ms),
+        SOULCHAT_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def make_settings(args: argparse.Namespace, data_dir: Path, base_url: str = "") -> Any:
+    from soulchat.config import load_settings
+
+    return load_settings(
+        data_dir=data_dir,
+        queue={"broker_url": args.redis_url, "reply_url": args.redis_url},
+        model={"backend": "fake", "fake_latency_ms": args.model_ms},
+        telegram={"base_url": base_url, "flood_messages": 1000},
+    )
+
+
+class FinalWatcher:
+    """Times of delivered final replies per chat, read incrementally from the fake's log."""
+
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+        self.seen = 0
+        self.delivered: dict[int, list[float]] = {}
+
+    def poll(self) -> None:
+        with self.fake._lock:
+            new = self.fake.calls[self.seen :]
+            self.seen = len(self.fake.calls)
+        for call in new:
+            final = call.method in ("sendMessage", "editMessageText") and call.status == 200
+            if final and call.params.get("text") == FAKE_REPLY:
+                self.delivered.setdefault(int(call.chat_id), []).append(call.monotonic)
+
+    def count(self, chat_id: int) -> int:
+        return len(self.delivered.get(chat_id, []))
+
+
+async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    from bots.runtime import open_service
+    from bots.telegram.app import run
+    from tests.fakes.telegram_api import FakeTelegramServer
+
+    users = list(range(1000, 1000 + args.users))
+    with FakeTelegramServer() as fake:
+        for user in users:
+            fake.user(user, language_code="en")
+            fake.private_chat(user)
+        settings = make_settings(args, data_dir, fake.base_url)
+        async with open_service(settings, embedded_worker=False) as service:
+            stop = asyncio.Event()
+            bot = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
+            for user in users:
+                await service.set_consent("telegram", str(user), True)
+            watcher = FinalWatcher(fake)
+            calls_before = len(fake.calls)
+            latencies: list[float] = []
+            started = time.monotonic()
+
+            async def one_user(user: int) -> None:
+                for index in range(args.messages + 1):  # the first one warms up, unmeasured
+                    await asyncio.sleep(args.think_s)
+                    sent = time.monotonic()
+                    fake.user_text(f"message {index} from a tired person", user_id=user)
+                    deadline = sent + args.timeout_s
+                    while watcher.count(user) <= index and time.monotonic() < deadline:
+                        await asyncio.sleep(0.02)
+                    if index and watcher.count(user) > index:
+                        latencies.append(watcher.delivered[user][index] - sent)
+
+            async def watch() -> None:
+                while True:
+                    watcher.poll()
+                    await asyncio.sleep(0.01)
+
+            watching = asyncio.create_task(watch())
+            await asyncio.gather(*(one_user(user) for user in users))
+            elapsed = time.monotonic() - started
+            watching.cancel()
+            watcher.poll()
+            # Calls into a chat (sends, edits, typing); getUpdates polls are not per reply.
+            with fake._lock:
+                calls = sum(1 for c in fake.calls[calls_before:] if c.chat_id is not None)
+            stop.set()
+            await asyncio.wait_for(bot, 30)
+        delivered = sum(watcher.count(user) for user in users) - args.users  # minus warm-ups
+        expected = args.users * args.messages
+        return {
+            "replies_per_s": round(delivered / elapsed, 1),
+            "overhead_p50_ms": round((percentile(latencies, 0.5) - args.model_ms / 1000) * 1000),
+            "overhead_p99_ms": round((percentile(latencies, 0.99) - args.model_ms / 1000) * 1000),
+            "api_calls_per_reply": round(calls / max(delivered, 1), 2),
+            "lost_replies": expected - min(delivered, expected),
+            "duplicate_replies": max(delivered - expected, 0),
+            "limit_breaks": len(fake.violations),
+        }
+
+
+async def console_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    from bots.runtime import open_service
+    from bots.service import Inbound
+
+    settings = make_settings(args, data_dir)
+    latencies: list[float] = []
+    delivered = 0
+
+    class Sink:
+        def __init__(self) -> None:
+            self.done = asyncio.Event()
+
+        async def notice(self, text: str) -> None: ...
+        async def typing(self) -> None: ...
+        async def reply_progress(self, text: str) -> None: ...
+        async def reply_restarted(self) -> None: ...
+
+        async def reply_final(self, text: str, *, replaced: bool) -> None:
+            self.done.set()
+
+    async with open_service(settings, embedded_worker=False) as service:
+        started = time.monotonic()
+
+        async def one_user(user: int) -> None:
+            nonlocal delivered
+            for index in range(args.messages + 1):  # the first one warms up, unmeasured
+                await asyncio.sleep(args.think_s)
+                sink = Sink()
+                sent = time.monotonic()
+                text = f"message {index} from a tired person"
+                await service.receive(Inbound("console", str(user), text, locale="en"), sink)
+                try:
+                    await asyncio.wait_for(sink.done.wait(), args.timeout_s)
+                except TimeoutError:
+                    continue
+                if index:
+                    latencies.append(time.monotonic() - sent)
+                    delivered += 1
+
+        await asyncio.gather(*(one_user(user) for user in range(args.users)))
+        elapsed = time.monotonic() - started
+    expected = args.users * args.messages
+    return {
+        "replies_per_s": round(delivered / elapsed, 1),
+        "overhead_p50_ms": round((percentile(latencies, 0.5) - args.model_ms / 1000) * 1000),
+        "overhead_p99_ms": round((percentile(latencies, 0.99) - args.model_ms / 1000) * 1000),
+        "lost_replies": expected - delivered,
+    }
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=5)
+    parser.add_argument("--model-ms", type=float, default=50)
+    parser.add_argument("--timeout-s", type=float, default=120)
+    # People take a while to read and answer; without a pause, Telegram's own limit of one
+    # message a second per chat, not SoulChat, would set every user's pace.
+    parser.add_argument("--think-s", type=float, default=1.2)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--lock-wait", type=float, default=600)
+    args = parser.parse_args()
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    from benchmarks.pipeline import Child
+
+    with benchmark_lock(args.lock_wait, log), tempfile.TemporaryDirectory() as tmp:
+        flush_redis(args.redis_url)
+        worker = Child(
+            "soulchat-worker",
+            [sys.executable, "-m", "soulchat.cli", "worker"],
+            worker_env(args, Path(tmp) / "worker"),
+            Path(tmp) / "worker.log",
+        )
+        try:
+            log(f"baseline: {args.users} users x {args.messages} messages on the console path")
+            baseline = asyncio.run(console_phase(args, Path(tmp) / "console"))
+            log(json.dumps(baseline))
+            log("telegram: the same load through the fake Bot API")
+            telegram = asyncio.run(telegram_phase(args, Path(tmp) / "telegram"))
+            log(json.dumps(telegram))
+        finally:
+            worker.stop()
+            flush_redis(args.redis_url)
+    summary = {
+        "benchmark": "telegram",
+        "users": args.users,
+        "messages": args.messages,
+        "model_ms": args.model_ms,
+        "think_s": args.think_s,
+        "value": telegram["replies_per_s"],
+        "baseline": baseline["replies_per_s"],
+        "ratio": round(telegram["replies_per_s"] / baseline["replies_per_s"], 2),
+        "telegram": telegram,
+        "console": baseline,
+    }
+    print(
+        f"telegram {telegram['replies_per_s']} replies/s vs console {baseline['replies_per_s']} "
+        f"({summary['ratio']}); p99 overhead {telegram['overhead_p99_ms']} ms vs "
+        f"{baseline['overhead_p99_ms']} ms; {telegram['api_calls_per_reply']} API calls/reply; "
+        f"lost {telegram['lost_replies']}, limit breaks {telegram['limit_breaks']}"
+    )
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
