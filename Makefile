@@ -40,6 +40,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/local_engine.py
+	$(BIN)/python benchmarks/telegram.py
 	$(BIN)/python benchmarks/train_throughput.py
 
 clean:
