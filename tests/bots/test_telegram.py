@@ -282,3 +282,46 @@ async def test_the_production_path_redis_queue_and_postgresql(
             finally:
                 stop.set()
                 await asyncio.wait_for(task, 20)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+async def test_a_worker_killed_mid_reply_still_gives_exactly_one_reply(
+    redis_url: str, tmp_path: Any
+) -> None:
+    from inference.backends.fake import FAKE_REPLY
+    from tests.inference.test_queue_redis import Worker, _settings
+
+    settings = _settings(
+        redis_url, tmp_path, visibility_timeout_s=6, task_time_limit_s=5, task_soft_time_limit_s=4
+    ).model_copy()
+    settings.model.fake_latency_ms = 3000
+    settings.model.fake_tokens = 30
+    workers = [Worker(settings, tmp_path / "first.log")]
+    with FakeTelegramServer() as fake:
+        fake.user(USER, language_code="en")
+        fake.private_chat(USER)
+        settings.telegram.base_url = fake.base_url
+        try:
+            async with open_service(settings, embedded_worker=False) as service:
+                stop = asyncio.Event()
+                task = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
+                running = Running(fake, service)
+                try:
+                    await service.set_consent("telegram", str(USER), True)
+                    fake.user_text("I can't stop crying", user_id=USER)
+                    await running.until(lambda: bool(fake.drafts), timeout=30)  # mid-reply
+                    workers[0].kill()
+                    workers.append(Worker(settings, tmp_path / "second.log"))
+                    await running.until(lambda: FAKE_REPLY in fake.bot_texts(USER), timeout=90)
+                    await asyncio.sleep(2)  # a second answer would arrive now
+                    assert fake.bot_texts(USER).count(FAKE_REPLY) == 1
+                    with service.store.engine.connect() as connection:
+                        answers = select(func.count()).where(Message.role == "assistant")
+                        assert connection.scalar(answers.select_from(Message)) == 1
+                finally:
+                    stop.set()
+                    await asyncio.wait_for(task, 20)
+        finally:
+            for worker in workers:
+                worker.stop()
