@@ -22,6 +22,7 @@ from bots.flood import FloodGuard, FloodVerdict
 from bots.inbound import clean_text
 from bots.service import ConversationService, Inbound, ReplySink
 from bots.texts import text as say
+from soulchat.store import UserRecord
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ class FrontDesk:
         message_id: str | None = None,
         client_locale: str | None = None,
     ) -> None:
-        locale = await self.locale(user_id, client_locale)
+        user = await self.service.user(self.platform, user_id)  # one store trip per message
+        locale = self._locale_of(user, client_locale)
         verdict = self.flood.check(user_id)
         if verdict is not FloodVerdict.ACCEPT:
             if verdict is FloodVerdict.REJECT_WITH_NOTICE:
@@ -87,7 +89,6 @@ class FrontDesk:
             await self.command(user_id, words, send=send, client_locale=client_locale)
             return
         inbound = Inbound(self.platform, user_id, words, message_id, locale)
-        user = await self.service.user(self.platform, user_id, locale)
         if user.consent_at is None:
             await self._hold(user_id, inbound, locale, send=send, sink=sink)
             return
@@ -197,7 +198,9 @@ class FrontDesk:
         await self.service.receive(merged, held.sink)
 
     async def locale(self, user_id: str, client_locale: str | None) -> str:
-        user = await self.service.user(self.platform, user_id)
+        return self._locale_of(await self.service.user(self.platform, user_id), client_locale)
+
+    def _locale_of(self, user: UserRecord, client_locale: str | None) -> str:
         if user.locale:
             return user.locale
         return locale_from_client(client_locale) or self.service.settings.default_locale

@@ -147,14 +147,19 @@ def write_json_lines(records: Iterable[dict[str, Any]], path: str | Path) -> int
     return count
 
 
-def read_jsonl(path: str | Path) -> Iterator[Dialogue]:
-    """Read the normalised form back (what ``soulchat data prepare`` writes)."""
+def read_json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed object) for every non-blank line; bad JSON names its line."""
     with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                yield number, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(path, number, "line", f"not valid JSON ({exc.msg})") from None
-            yield Dialogue.from_json(obj, path=path, line=number)
+
+
+def read_jsonl(path: str | Path) -> Iterator[Dialogue]:
+    """Read the normalised form back (what ``soulchat data prepare`` writes)."""
+    for number, obj in read_json_lines(path):
+        yield Dialogue.from_json(obj, path=path, line=number)

@@ -48,6 +48,12 @@ app = typer.Typer(
 
 TOKEN_ENV = "SOULCHAT_EVAL_TOKEN"
 
+EndpointModelOption = Annotated[
+    str, typer.Option("--endpoint-model", help="Model name sent to the endpoint.")
+]
+EndpointTokenOption = Annotated[
+    str | None, typer.Option("--endpoint-token", envvar=TOKEN_ENV, show_default=False)
+]
 RetriesOption = Annotated[
     int, typer.Option("--retries", min=0, help="Endpoint: tries again after an error, backing off.")
 ]
@@ -225,12 +231,8 @@ def run_command(
     endpoint_url: Annotated[
         str, typer.Option("--endpoint", help="A Messages API server instead of a local model.")
     ] = "",
-    endpoint_model: Annotated[
-        str, typer.Option("--endpoint-model", help="Model name sent to the endpoint.")
-    ] = "tgi",
-    endpoint_token: Annotated[
-        str | None, typer.Option("--endpoint-token", envvar=TOKEN_ENV, show_default=False)
-    ] = None,
+    endpoint_model: EndpointModelOption = "tgi",
+    endpoint_token: EndpointTokenOption = None,
     name: Annotated[str, typer.Option("--name", help="The model's name in reports.")] = "",
     style: Annotated[StyleOption, typer.Option("--style")] = StyleOption.chat_template,
     max_contexts: MaxContextsOption = None,
@@ -334,12 +336,8 @@ def scored_result(
 def judge_command(
     result_file: Annotated[Path, typer.Argument(help="A result JSON from `soulchat eval run`.")],
     endpoint_url: Annotated[str, typer.Option("--endpoint", help="The judge's Messages API.")],
-    endpoint_model: Annotated[
-        str, typer.Option("--endpoint-model", help="Model name sent to the endpoint.")
-    ] = "tgi",
-    endpoint_token: Annotated[
-        str | None, typer.Option("--endpoint-token", envvar=TOKEN_ENV, show_default=False)
-    ] = None,
+    endpoint_model: EndpointModelOption = "tgi",
+    endpoint_token: EndpointTokenOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Where to write (default: update in place).")
     ] = None,

@@ -8,7 +8,6 @@ several models are scored on exactly the same contexts.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.prompt import Turn, select_turns
-from training.data.schema import DataError, Dialogue, open_text, read_jsonl, write_json_lines
+from training.data.schema import DataError, Dialogue, read_json_lines, read_jsonl, write_json_lines
 
 # The serving path keeps this many earlier exchanges (context.max_turns).
 DEFAULT_MAX_TURNS = 5
@@ -160,16 +159,10 @@ def write_contexts(contexts: Iterable[EvalContext], path: str | Path) -> int:
 
 
 def read_contexts(path: str | Path) -> list[EvalContext]:
-    contexts: list[EvalContext] = []
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, number, "line", f"not valid JSON ({exc.msg})") from None
-            contexts.append(EvalContext.from_json(obj, where=f"{path}:{number}"))
+    contexts = [
+        EvalContext.from_json(obj, where=f"{path}:{number}")
+        for number, obj in read_json_lines(path)
+    ]
     if not contexts:
         raise DataError(path, None, "file", "holds no contexts")
     check_unique_ids(contexts, str(path))
