@@ -8,7 +8,7 @@ import pytest
 
 from training.cli import CONFIG_DIR
 from training.sft.config import ConfigFileError, SFTRunConfig, field_help, load_config
-from training.sft.trainer import batching_flags
+from training.sft.trainer import batching_flags, sft_arguments
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -72,3 +72,10 @@ def test_auto_batching_is_padding_free_only_with_flash_attention() -> None:
     assert batching_flags(gpu) == {"padding_free": True}
     packing = SFTRunConfig(train_file="t", batching="packing")
     assert batching_flags(packing) == {"packing": True, "packing_strategy": "bfd"}
+
+
+@pytest.mark.parametrize("wanted", [False, True])
+def test_gradient_checkpointing_is_what_the_config_says(wanted: bool, tmp_path: Path) -> None:
+    # TRL turns checkpointing on by default; "false" must reach the trainer as false.
+    config = SFTRunConfig(train_file="t", output_dir=str(tmp_path), gradient_checkpointing=wanted)
+    assert sft_arguments(config).gradient_checkpointing is wanted

@@ -87,7 +87,8 @@ def sft_arguments(config: SFTRunConfig) -> Any:
 
 def _checkpointing(config: SFTRunConfig) -> dict[str, Any]:
     if not config.gradient_checkpointing:
-        return {}
+        # Said explicitly: TRL's SFTConfig turns checkpointing on by default.
+        return {"gradient_checkpointing": False}
     # Non-reentrant checkpointing works with frozen inputs (LoRA) and is the maintained path.
     return {
         "gradient_checkpointing": True,
