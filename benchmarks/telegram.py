@@ -7,8 +7,9 @@ replies over Redis streams, and a SQLite store in a temp dir. Simulated users ea
 the next message ``--think-s`` after the reply, as a person reads and answers.
 
 * **telegram**: every user is a private chat on the fake Bot API server
-  (``tests/fakes/telegram_api.py``, in this process); python-telegram-bot long-polls it, the
-  front desk and the paced reply writer answer. A reply counts as delivered when the fake
+  (``tests/fakes/telegram_api.py``, in this process); ``soulchat telegram`` runs as its own
+  process, as in production, long-polls the fake, and its front desk and paced reply writer
+  answer. A reply counts as delivered when the fake
   records the final text (a successful sendMessage or editMessageText carrying it). Users give
   consent first (not measured).
 * **baseline (console path)**: the same users call ``service.receive`` directly with a sink
@@ -16,9 +17,10 @@ the next message ``--think-s`` after the reply, as a person reads and answers.
 
 Reported: replies delivered per second, p50/p99 overhead beyond the model's own latency, Bot
 API calls per reply, lost replies (must be 0) and calls that broke Telegram's per-chat limits
-(must be 0, counted by the fake). Note that the fake shares this process's CPU and GIL with the
-bot, so the Telegram figures are pessimistic, and that Telegram's own limit of about one
-message a second per chat bounds each user's turn from below.
+(must be 0, counted by the fake), and the bot process's CPU time per reply. On a small
+machine every process here (load, fake server, bot, worker, Redis) shares the same cores, and
+Telegram's own limit of about one message a second per chat bounds each user's turn from
+below.
 
     .venv/bin/python benchmarks/telegram.py --users 200 --messages 5
 
@@ -29,11 +31,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
+import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +71,7 @@ def worker_env(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
         SOULCHAT_QUEUE__WORKER_CONCURRENCY="16",
         SOULCHAT_MODEL__BACKEND="fake",
         SOULCHAT_MODEL__FAKE_LATENCY_MS=str(args.model_ms),
-        SOULCHAT_LOG_LEVEL="WARNING",
+        SOULCHAT_LOG_LEVEL=args.log_level,
     )
     return env
 
@@ -73,38 +79,91 @@ def worker_env(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
 def make_settings(args: argparse.Namespace, data_dir: Path, base_url: str = "") -> Any:
     from soulchat.config import load_settings
 
+    database = {"url": args.phase_database_url} if args.phase_database_url else {}
     return load_settings(
         data_dir=data_dir,
         queue={"broker_url": args.redis_url, "reply_url": args.redis_url},
         model={"backend": "fake", "fake_latency_ms": args.model_ms},
         telegram={"base_url": base_url, "flood_messages": 1000},
+        database=database,
     )
 
 
 class FinalWatcher:
-    """Times of delivered final replies per chat, read incrementally from the fake's log."""
+    """Times of delivered final replies per chat, read incrementally from the fake's log.
+
+    The fake logs a call when it arrives and fills in its status when it has answered, so
+    calls still unanswered are looked at again on the next poll."""
 
     def __init__(self, fake: Any) -> None:
         self.fake = fake
         self.seen = 0
+        self.unanswered: list[Any] = []
         self.delivered: dict[int, list[float]] = {}
 
     def poll(self) -> None:
         with self.fake._lock:
             new = self.fake.calls[self.seen :]
             self.seen = len(self.fake.calls)
-        for call in new:
+        calls, self.unanswered = [*self.unanswered, *new], []
+        for call in calls:
+            if call.status == 0:
+                self.unanswered.append(call)
+                continue
             final = call.method in ("sendMessage", "editMessageText") and call.status == 200
             if final and call.params.get("text") == FAKE_REPLY:
-                self.delivered.setdefault(int(call.chat_id), []).append(call.monotonic)
+                # Calls finish out of order: keep each chat's times sorted.
+                bisect.insort(self.delivered.setdefault(int(call.chat_id), []), call.monotonic)
 
     def count(self, chat_id: int) -> int:
         return len(self.delivered.get(chat_id, []))
 
 
-async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+def bot_env(args: argparse.Namespace, data_dir: Path, fake: Any) -> dict[str, str]:
+    env = worker_env(args, data_dir)
+    env.update(
+        SOULCHAT_TELEGRAM__TOKEN=fake.token,
+        SOULCHAT_TELEGRAM__BASE_URL=fake.base_url,
+        SOULCHAT_TELEGRAM__FLOOD_MESSAGES="1000",
+    )
+    if args.phase_database_url:
+        env["SOULCHAT_DATABASE__URL"] = args.phase_database_url
+    return env
+
+
+async def give_consent(args: argparse.Namespace, data_dir: Path, users: list[int]) -> None:
     from bots.runtime import open_service
-    from bots.telegram.app import run
+
+    async with open_service(make_settings(args, data_dir), embedded_worker=False) as service:
+        for user in users:
+            await service.set_consent("telegram", str(user), True)
+
+
+def stored_roles(args: argparse.Namespace, data_dir: Path, user: int) -> list[str]:
+    """Roles of the messages stored for a user, for diagnosing a lost reply."""
+    from bots.runtime import open_store
+
+    store = open_store(make_settings(args, data_dir))
+    try:
+        record = store.find_user("telegram", str(user))
+        if record is None:
+            return ["(no user)"]
+        conversation = store.open_conversation(record.id)
+        return [m.role for m in store.recent_messages(conversation, 100)]
+    finally:
+        store.close()
+
+
+async def wait_for_polling(fake: Any, bot: Any, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not fake.calls_to("getUpdates"):
+        if not bot.alive() or time.monotonic() > deadline:
+            raise SystemExit(f"soulchat telegram did not start; see {bot.log_path}")
+        await asyncio.sleep(0.1)
+
+
+async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    from benchmarks.pipeline import Child
     from tests.fakes.telegram_api import FakeTelegramServer
 
     users = list(range(1000, 1000 + args.users))
@@ -112,15 +171,20 @@ async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, 
         for user in users:
             fake.user(user, language_code="en")
             fake.private_chat(user)
-        settings = make_settings(args, data_dir, fake.base_url)
-        async with open_service(settings, embedded_worker=False) as service:
-            stop = asyncio.Event()
-            bot = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
-            for user in users:
-                await service.set_consent("telegram", str(user), True)
+        await give_consent(args, data_dir, users)
+        bot = Child(
+            "soulchat-telegram",
+            [sys.executable, "-m", "soulchat.cli", "telegram"],
+            bot_env(args, data_dir, fake),
+            data_dir.parent / "telegram.log",
+        )
+        try:
+            await wait_for_polling(fake, bot)
             watcher = FinalWatcher(fake)
             calls_before = len(fake.calls)
+            cpu_before = bot.cpu_s()
             latencies: list[float] = []
+            lost: list[tuple[int, int]] = []
             started = time.monotonic()
 
             async def one_user(user: int) -> None:
@@ -133,6 +197,8 @@ async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, 
                         await asyncio.sleep(0.02)
                     if index and watcher.count(user) > index:
                         latencies.append(watcher.delivered[user][index] - sent)
+                    elif watcher.count(user) <= index:
+                        lost.append((user, index))
 
             async def watch() -> None:
                 while True:
@@ -142,20 +208,42 @@ async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, 
             watching = asyncio.create_task(watch())
             await asyncio.gather(*(one_user(user) for user in users))
             elapsed = time.monotonic() - started
+            bot_cpu = bot.cpu_s() - cpu_before
             watching.cancel()
             watcher.poll()
             # Calls into a chat (sends, edits, typing); getUpdates polls are not per reply.
             with fake._lock:
                 calls = sum(1 for c in fake.calls[calls_before:] if c.chat_id is not None)
-            stop.set()
-            await asyncio.wait_for(bot, 30)
+            if lost:
+                bot.process.send_signal(signal.SIGUSR1)  # the bot logs where its tasks wait
+                await asyncio.sleep(1)
+            for user, index in lost:
+                others = [t for t in fake.bot_texts(user) if t != FAKE_REPLY]
+                log(f"no reply to message {index} of user {user}; other bot texts: {others}")
+                log(f"  stored for this user: {stored_roles(args, data_dir, user)}")
+                chat_calls = [
+                    f"{c.method} {c.status} +{c.monotonic - started:.1f}s"
+                    for c in fake.chat_log(user)
+                ]
+                log(f"  calls into the chat: {chat_calls}")
+            if lost:
+                log(f"updates never fetched: {len(fake.pending_updates)}")
+        finally:
+            bot.stop()
+            if lost:
+                lines = bot.log_path.read_text().splitlines()
+                notable = [line for line in lines if "HTTP Request" not in line]
+                log("the bot's log, HTTP requests left out:\n" + "\n".join(notable[-80:]))
         delivered = sum(watcher.count(user) for user in users) - args.users  # minus warm-ups
         expected = args.users * args.messages
         return {
             "replies_per_s": round(delivered / elapsed, 1),
             "overhead_p50_ms": round((percentile(latencies, 0.5) - args.model_ms / 1000) * 1000),
+            "overhead_p90_ms": round((percentile(latencies, 0.9) - args.model_ms / 1000) * 1000),
             "overhead_p99_ms": round((percentile(latencies, 0.99) - args.model_ms / 1000) * 1000),
+            "overhead_max_ms": round((max(latencies, default=0) - args.model_ms / 1000) * 1000),
             "api_calls_per_reply": round(calls / max(delivered, 1), 2),
+            "bot_cpu_ms_per_reply": round(bot_cpu * 1000 / max(delivered + args.users, 1), 1),
             "lost_replies": expected - min(delivered, expected),
             "duplicate_replies": max(delivered - expected, 0),
             "limit_breaks": len(fake.violations),
@@ -184,6 +272,7 @@ async def console_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, A
 
     async with open_service(settings, embedded_worker=False) as service:
         started = time.monotonic()
+        cpu_before = time.process_time()
 
         async def one_user(user: int) -> None:
             nonlocal delivered
@@ -203,13 +292,34 @@ async def console_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, A
 
         await asyncio.gather(*(one_user(user) for user in range(args.users)))
         elapsed = time.monotonic() - started
+        # This process is the console "bot" (plus a trivial load generator).
+        cpu = time.process_time() - cpu_before
     expected = args.users * args.messages
     return {
         "replies_per_s": round(delivered / elapsed, 1),
         "overhead_p50_ms": round((percentile(latencies, 0.5) - args.model_ms / 1000) * 1000),
+        "overhead_p90_ms": round((percentile(latencies, 0.9) - args.model_ms / 1000) * 1000),
         "overhead_p99_ms": round((percentile(latencies, 0.99) - args.model_ms / 1000) * 1000),
+        "overhead_max_ms": round((max(latencies, default=0) - args.model_ms / 1000) * 1000),
+        "cpu_ms_per_reply": round(cpu * 1000 / max(delivered + args.users, 1), 1),
         "lost_replies": expected - delivered,
     }
+
+
+@contextlib.contextmanager
+def phase_database(args: argparse.Namespace) -> Iterator[None]:
+    """A scratch PostgreSQL database for one phase, when asked for one."""
+    if not args.database_url:
+        yield
+        return
+    from benchmarks.pipeline import scratch_postgres
+
+    with scratch_postgres(args.database_url) as url:
+        args.phase_database_url = url
+        try:
+            yield
+        finally:
+            args.phase_database_url = ""
 
 
 def flush_redis(url: str) -> None:
@@ -230,8 +340,13 @@ def main() -> None:
     # message a second per chat, not SoulChat, would set every user's pace.
     parser.add_argument("--think-s", type=float, default=1.2)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument(
+        "--database-url", default="", help="PostgreSQL server for the store (default: SQLite)"
+    )
+    parser.add_argument("--log-level", default="WARNING", help="of the bot and worker processes")
     parser.add_argument("--lock-wait", type=float, default=600)
     args = parser.parse_args()
+    args.phase_database_url = ""
     os.environ.setdefault("TQDM_DISABLE", "1")
     from benchmarks.pipeline import Child
 
@@ -245,10 +360,12 @@ def main() -> None:
         )
         try:
             log(f"baseline: {args.users} users x {args.messages} messages on the console path")
-            baseline = asyncio.run(console_phase(args, Path(tmp) / "console"))
+            with phase_database(args):
+                baseline = asyncio.run(console_phase(args, Path(tmp) / "console"))
             log(json.dumps(baseline))
             log("telegram: the same load through the fake Bot API")
-            telegram = asyncio.run(telegram_phase(args, Path(tmp) / "telegram"))
+            with phase_database(args):
+                telegram = asyncio.run(telegram_phase(args, Path(tmp) / "telegram"))
             log(json.dumps(telegram))
         finally:
             worker.stop()
@@ -259,6 +376,7 @@ def main() -> None:
         "messages": args.messages,
         "model_ms": args.model_ms,
         "think_s": args.think_s,
+        "store": "postgresql" if args.database_url else "sqlite",
         "value": telegram["replies_per_s"],
         "baseline": baseline["replies_per_s"],
         "ratio": round(telegram["replies_per_s"] / baseline["replies_per_s"], 2),

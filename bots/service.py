@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 TYPING_REFRESH_S = 4.0  # platforms show "typing…" for ~5 s per call
+# A reply that starts within this long needs no "typing…": it would only flash before the text
+# (and cost a call against the platform's rate limits).
+TYPING_DELAY_S = 0.5
 PURGE_INTERVAL_S = 3600.0
 IDLE_STATE_S = 3600.0  # cached per-conversation state is dropped after this long unused
 
@@ -269,7 +272,6 @@ class ConversationService:
             answers = await self._blocking(self._dispatch_job, state, turn_key)
             if answers is None:
                 return
-            await state.sink.typing()
             result = await self._collect(state, events)
         finally:
             self.inbox.unsubscribe(turn_key)
@@ -285,6 +287,7 @@ class ConversationService:
         queue = self.settings.queue
         started = time.monotonic()
         deadline = started + queue.effective_reply_deadline_s
+        next_typing = started + TYPING_DELAY_S
         slow_noticed = False
         result = _TurnResult()
         guard = StreamGuard(self.safety.check_reply)
@@ -294,17 +297,22 @@ class ConversationService:
             if now >= deadline:
                 result.failed = True
                 return result
-            wait = min(TYPING_REFRESH_S, deadline - now)
+            wake = min(deadline, next_typing)
             if not slow_noticed and not guard.shown:
-                wait = max(0.0, min(wait, started + queue.slow_notice_s - now))
+                wake = min(wake, started + queue.slow_notice_s)
             try:
-                event = await asyncio.wait_for(events.get(), wait)
+                event = await asyncio.wait_for(events.get(), max(0.0, wake - now))
             except TimeoutError:
-                if not slow_noticed and time.monotonic() - started >= queue.slow_notice_s:
+                now = time.monotonic()
+                if not slow_noticed and now - started >= queue.slow_notice_s:
                     slow_noticed = True
                     await state.sink.notice(say(state.locale, "still_working"))
-                await state.sink.typing()
+                if now >= next_typing:
+                    next_typing = now + TYPING_REFRESH_S
+                    await state.sink.typing()
                 continue
+            # A reply on its way shows itself; "typing…" is for a silent wait.
+            next_typing = max(next_typing, time.monotonic() + TYPING_REFRESH_S)
             if event.run != current_run:
                 if guard.shown:
                     await state.sink.reply_restarted()

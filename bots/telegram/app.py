@@ -29,6 +29,7 @@ from bots.frontdesk import FrontDesk, Notice
 from bots.reply_writer import ReplyWriter
 from bots.service import ConversationService
 from bots.telegram.channel import ChatPacer, TelegramChannel
+from bots.telegram.updates import PerChatUpdates
 from bots.texts import text as say
 from soulchat.config import TelegramSettings
 
@@ -60,7 +61,7 @@ class TelegramBot:
         self.pacer = ChatPacer()
 
     def build(self, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
-        builder = ApplicationBuilder().token(token)
+        builder = ApplicationBuilder().token(token).concurrent_updates(PerChatUpdates())
         if self.settings.base_url:
             builder = builder.base_url(self.settings.base_url)
         application = builder.build()

@@ -7,6 +7,7 @@ import contextlib
 import signal
 from pathlib import Path
 
+from bots.diagnostics import install_task_dump
 from soulchat.config import ConfigError, Settings, TelegramSettings
 
 TOKEN_ENV = "SOULCHAT_TELEGRAM__TOKEN"
@@ -44,5 +45,6 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    install_task_dump(loop)
     async with open_service(settings) as service:
         await run(settings.telegram, service, token, stop)

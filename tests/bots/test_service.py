@@ -4,6 +4,7 @@ runs it) on the SQLite queue, and on real Redis with the store on real PostgreSQ
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +27,16 @@ SAFE_REPLY = "I hear you. That sounds really heavy. What has been the hardest pa
 class ScriptedBackend(FakeBackend):
     """Streams a fixed reply and records every prompt it was given."""
 
-    def __init__(self, reply: str = SAFE_REPLY, latency_s: float = 0.05) -> None:
+    def __init__(
+        self, reply: str = SAFE_REPLY, latency_s: float = 0.05, silent_s: float = 0.0
+    ) -> None:
         super().__init__(latency_s=latency_s, chunks=6, reply=reply)
         self.prompts: list[Prompt] = []
+        self.silent_s = silent_s  # before the first token, as a busy GPU server is
 
     def stream(self, prompt: Prompt, params: GenerationParams) -> Iterator[str]:
         self.prompts.append(prompt)
+        time.sleep(self.silent_s)
         yield from super().stream(prompt, params)
 
 
@@ -129,7 +134,6 @@ async def test_a_message_gets_a_streamed_reply_that_is_stored(opened: Any) -> No
     assert sink.of("final") == [SAFE_REPLY]
     progress = sink.of("progress")
     assert progress and all(SAFE_REPLY.startswith(p) for p in progress)
-    assert ("typing", "") in sink.events
     user = service.store.find_user("test", "ana")
     assert user is not None
     conversation = service.store.open_conversation(user.id)
@@ -138,6 +142,15 @@ async def test_a_message_gets_a_streamed_reply_that_is_stored(opened: Any) -> No
         ("user", "I feel so alone since my divorce"),
         ("assistant", SAFE_REPLY),
     ]
+
+
+async def test_typing_shows_while_the_model_is_silent(opened: Any) -> None:
+    service = await opened(ScriptedBackend(silent_s=1.2))
+    sink = RecordingSink()
+    await _say(service, sink, "I can't sleep and I don't know why")
+    kinds = [kind for kind, _ in sink.events]
+    assert "typing" in kinds
+    assert kinds.index("typing") < kinds.index("final")
 
 
 async def test_the_conversation_so_far_reaches_the_model(opened: Any) -> None:

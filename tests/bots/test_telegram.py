@@ -28,6 +28,7 @@ USER = 42
 class Running:
     fake: FakeTelegramServer
     service: ConversationService
+    backend: ScriptedBackend | None = None
 
     def bot_texts(self, chat_id: int = USER) -> list[str]:
         return self.fake.bot_texts(chat_id)
@@ -65,7 +66,7 @@ async def telegram(make_settings: Callable[..., Settings]) -> AsyncIterator[Runn
             stop = asyncio.Event()
             task = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
             try:
-                yield Running(fake, service)
+                yield Running(fake, service, backend)
             finally:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -90,10 +91,45 @@ async def test_start_consent_message_and_a_streamed_stored_reply(telegram: Runni
     await consent(telegram)
     telegram.fake.user_text("I feel so alone since I moved here", user_id=USER)
     await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts())
-    assert telegram.fake.calls_to("sendChatAction")  # typing while it is generated
     assert telegram.fake.calls_to("answerCallbackQuery")  # the button stopped spinning
     assert telegram.count(Message) == 2
     assert telegram.fake.violations == []
+
+
+async def test_typing_shows_while_the_model_is_silent(telegram: Running) -> None:
+    await consent(telegram)
+    assert telegram.backend is not None
+    telegram.backend.silent_s = 1.5
+    telegram.fake.user_text("I can't sleep", user_id=USER)
+    await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts())
+    assert telegram.fake.chat_actions[:1] == [(USER, "typing")]
+
+
+async def test_one_chat_waiting_out_a_429_does_not_hold_up_another(telegram: Running) -> None:
+    other = 43
+    telegram.fake.user(other, language_code="en")
+    telegram.fake.private_chat(other)
+    for user in (USER, other):
+        await telegram.service.set_consent("telegram", str(user), True)
+    telegram.fake.fail_next("sendMessage", retry_after=8)
+    telegram.fake.user_text("/help", user_id=USER)  # its answer meets the 429 and waits 8 s
+    await telegram.until(lambda: bool(telegram.fake.calls_to("sendMessage")))
+    telegram.fake.user_text("my exams went badly", user_id=other)
+    await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts(other))
+    assert telegram.bot_texts(USER) == []  # still waiting, and the other chat did not queue
+    await telegram.until(lambda: bool(telegram.bot_texts(USER)))
+
+
+async def test_quick_messages_of_one_chat_are_taken_in_order(telegram: Running) -> None:
+    await consent(telegram)
+    sent = [f"part {n} of what happened" for n in range(6)]
+    for text in sent:
+        telegram.fake.user_text(text, user_id=USER)
+    await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts())
+    await telegram.service.wait_idle("telegram", str(USER))
+    with telegram.service.store.engine.connect() as connection:
+        query = select(Message.text).where(Message.role == "user").order_by(Message.id)
+        assert connection.scalars(query).all() == sent
 
 
 async def test_no_reply_before_consent_and_a_crisis_gets_resources_at_once(

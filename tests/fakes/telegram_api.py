@@ -1397,6 +1397,9 @@ def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections when a bot opens many at once,
+    # and each dropped SYN costs seconds of retransmission; api.telegram.org never does that.
+    request_queue_size = 1024
     block_on_close = True  # server_close() joins handler threads: nothing outlives stop()
 
     def __init__(self, address: tuple[str, int], handler: type, fake: FakeTelegramServer) -> None:
