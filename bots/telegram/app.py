@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from telegram import Update
@@ -28,6 +29,7 @@ from bots.flood import FloodGuard
 from bots.frontdesk import FrontDesk, Notice
 from bots.reply_writer import ReplyWriter
 from bots.service import ConversationService
+from bots.telegram.affinity import ChatAffinity
 from bots.telegram.channel import ChatPacer, TelegramChannel
 from bots.telegram.updates import PerChatUpdates
 from bots.texts import text as say
@@ -60,8 +62,11 @@ class TelegramBot:
         self._hinted_groups: set[int] = set()
         self.pacer = ChatPacer()
 
-    def build(self, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
-        builder = ApplicationBuilder().token(token).concurrent_updates(PerChatUpdates())
+    def build(
+        self, token: str, affinity: ChatAffinity | None = None
+    ) -> Application[Any, Any, Any, Any, Any, Any]:
+        updates = PerChatUpdates(affinity=affinity)
+        builder = ApplicationBuilder().token(token).concurrent_updates(updates)
         if self.settings.base_url:
             builder = builder.base_url(self.settings.base_url)
         application = builder.build()
@@ -178,8 +183,11 @@ async def run(
 ) -> None:
     """Receive updates until ``stop`` is set."""
     bot = TelegramBot(settings, service)
-    application = bot.build(token)
+    affinity = _affinity(settings, service)
+    application = bot.build(token, affinity)
     async with application:
+        if affinity is not None:
+            await affinity.start(partial(_enqueue, application))
         await application.start()
         updater = application.updater
         assert updater is not None
@@ -201,3 +209,24 @@ async def run(
                 await updater.stop()
             if application.running:
                 await application.stop()
+            if affinity is not None:
+                await affinity.stop()
+
+
+def _affinity(settings: TelegramSettings, service: ConversationService) -> ChatAffinity | None:
+    """Chat ownership through Redis in webhook mode, where several processes may share the
+    webhook; long polling has exactly one receiver and needs none."""
+    if settings.mode != "webhook":
+        return None
+    url = service.settings.queue.reply_url
+    if not url.startswith(("redis://", "rediss://")):
+        log.warning("webhook mode without Redis: run only one bot process for this token")
+        return None
+    return ChatAffinity(url)
+
+
+async def _enqueue(application: Application[Any, Any, Any, Any, Any, Any], data: Any) -> None:
+    """A forwarded update, handled as if Telegram had sent it here."""
+    update = Update.de_json(data, application.bot)
+    if update is not None:
+        await application.update_queue.put(update)

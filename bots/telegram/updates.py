@@ -9,11 +9,14 @@ This processor keeps a queue per chat instead.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bots.telegram.affinity import ChatAffinity
 
 # A few at a time: enough that chats waiting out a 429 do not stall the rest, few enough that
 # a burst of messages is admitted gradually. With 32, turns started together fought over the
@@ -23,15 +26,27 @@ MAX_CONCURRENT_UPDATES = 8
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+        affinity: ChatAffinity | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._chats: dict[int, _ChatQueue] = {}
+        self.affinity = affinity  # several bot processes: a chat's updates go to its owner
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
             await coroutine
             return
+        if self.affinity is not None and isinstance(update, Update):
+            owner = await self.affinity.owner_elsewhere(key)
+            if owner is not None:
+                await self.affinity.forward(owner, update.to_dict())
+                if inspect.iscoroutine(coroutine):
+                    coroutine.close()  # the owner handles it; this process never will
+                return
         chat = self._chats.setdefault(key, _ChatQueue())
         chat.users += 1
         try:
