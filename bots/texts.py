@@ -66,6 +66,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "you need someone now, please reach out to a crisis line or someone you trust."
         ),
         "still_working": "I'm still thinking about what you said; it's taking longer than usual.",
+        "failed_here": (
+            "I'm sorry, something went wrong on my side and I couldn't take in your message. "
+            "Please send it again in a few minutes."
+        ),
         "restarted": "(My reply was interrupted; starting it again.)",
         "replaced": "(I changed my reply to keep it safe.)",
         "empty_reply": "I'm here and listening. Could you tell me a little more about how you feel?",
@@ -119,6 +123,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "如果你现在需要有人陪伴，请联系心理援助热线或你信任的人。"
         ),
         "still_working": "我还在认真想你说的话，这次比平时慢一些。",
+        "failed_here": "抱歉，我这边出了点问题，没能收到你的消息。请过几分钟再发一次。",
         "restarted": "（回复被中断了，我重新说一遍。）",
         "replaced": "（为了安全，我调整了我的回复。）",
         "empty_reply": "我在这里，认真听着。能多和我说说你现在的感受吗？",

@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bots.flood import FloodGuard
-from bots.frontdesk import FrontDesk, Notice
+from bots.frontdesk import FrontDesk, Notice, locale_from_client
 from bots.reply_writer import ReplyWriter
 from bots.service import ConversationService
 from bots.telegram.affinity import ChatAffinity
@@ -147,6 +147,27 @@ class TelegramBot:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The exception, never the update: an update carries the user's words.
         log.error("handling a Telegram update failed: %r", context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        if update.effective_user is None or update.effective_user.is_bot:
+            return
+        # Never silence: say so, with the crisis lines (they need no database or model).
+        user, chat = update.effective_user, update.effective_chat
+        locale = locale_from_client(user.language_code) or self.service.settings.default_locale
+        text = say(locale, "failed_here") + "\n\n" + self.service.safety.resources_text(locale)
+        message = update.effective_message
+        private = chat.type == ChatType.PRIVATE
+        channel = TelegramChannel(
+            context.bot,
+            chat.id,
+            private=private,
+            pacer=self.pacer,
+            reply_to=None if private or message is None else message.message_id,
+        )
+        try:
+            await channel.notice(Notice(text))
+        except Exception as error:  # the error handler must not fail in turn
+            log.error("could not tell the user about the failure: %r", error)
 
     # -- helpers ----------------------------------------------------------------------------
     def _allowed(self, user_id: int) -> bool:

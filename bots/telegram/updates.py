@@ -3,20 +3,25 @@
 python-telegram-bot handles one update at a time by default: a notice waiting out a 429 or the
 per-chat pace in one chat would hold up every other chat's messages. Its own concurrent mode
 loses order within a chat (a consent button could be handled before the /start it answers).
-This processor keeps a queue per chat instead.
+This processor keeps a queue per chat instead, and, when several bot processes share a
+webhook, sends each update to the process that owns its chat (``bots/telegram/affinity.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
+import redis
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bots.telegram.affinity import ChatAffinity
+
+log = logging.getLogger(__name__)
 
 # A few at a time: enough that chats waiting out a 429 do not stall the rest, few enough that
 # a burst of messages is admitted gradually. With 32, turns started together fought over the
@@ -40,13 +45,11 @@ class PerChatUpdates(BaseUpdateProcessor):
         if key is None:
             await coroutine
             return
-        if self.affinity is not None and isinstance(update, Update):
-            owner = await self.affinity.owner_elsewhere(key)
-            if owner is not None:
-                await self.affinity.forward(owner, update.to_dict())
-                if inspect.iscoroutine(coroutine):
-                    coroutine.close()  # the owner handles it; this process never will
-                return
+        forwarded = self.affinity is not None and isinstance(update, Update)
+        if forwarded and await self._forwarded(key, update):  # type: ignore[arg-type]
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # the owner handles it; this process never will
+            return
         chat = self._chats.setdefault(key, _ChatQueue())
         chat.users += 1
         try:
@@ -56,6 +59,20 @@ class PerChatUpdates(BaseUpdateProcessor):
             chat.users -= 1
             if chat.users == 0:
                 del self._chats[key]
+
+    async def _forwarded(self, chat_id: int, update: Update) -> bool:
+        """Send the update to the process that owns its chat, if that is another one."""
+        assert self.affinity is not None
+        try:
+            owner = await self.affinity.owner_elsewhere(chat_id)
+            if owner is None:
+                return False
+            await self.affinity.forward(owner, update.to_dict())
+        except redis.RedisError as error:
+            # Answering from here risks a second reply; dropping the update loses words.
+            log.warning("chat ownership unavailable (%r); answering here", error)
+            return False
+        return True
 
     async def initialize(self) -> None:
         pass

@@ -152,6 +152,23 @@ async def test_forget_deletes_everything_after_confirming(telegram: Running) -> 
     assert telegram.count(Message) == 0
 
 
+async def test_a_failure_inside_the_bot_gets_an_honest_reply_not_silence(
+    telegram: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    async def database_down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(telegram.service, "user", database_down)
+    telegram.fake.user_text("I need to talk to someone", user_id=USER)
+    await telegram.until(lambda: bool(telegram.bot_texts()))
+    said = telegram.bot_texts()[0]
+    assert said.startswith(TEXTS["en"]["failed_here"])
+    assert "988" in said  # the crisis lines come along: they need no database
+    assert "I need to talk" not in said
+
+
 async def test_stickers_get_a_kind_reply(telegram: Running) -> None:
     telegram.fake.sticker("😢", user_id=USER) if _takes_user(telegram.fake.sticker) else (
         telegram.fake.sticker("😢")
