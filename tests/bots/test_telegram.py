@@ -350,6 +350,9 @@ async def test_a_worker_killed_mid_reply_still_gives_exactly_one_reply(
     ).model_copy()
     settings.model.fake_latency_ms = 3000
     settings.model.fake_tokens = 30
+    # Redelivery needs the visibility timeout plus a new worker's start-up, which a busy CI
+    # machine stretches: the turn may wait for it (what is tested is one reply, not speed).
+    settings.queue.reply_deadline_s = 90
     workers = [Worker(settings, tmp_path / "first.log")]
     with FakeTelegramServer() as fake:
         fake.user(USER, language_code="en")
