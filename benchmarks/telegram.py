@@ -61,6 +61,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
+def overhead_figures(latencies: list[float], model_ms: float) -> dict[str, int]:
+    """Time beyond the model's own, in ms: p50, p90, p99 and the worst."""
+    figures = {
+        "p50": percentile(latencies, 0.5),
+        "p90": percentile(latencies, 0.9),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies, default=0.0),
+    }
+    return {f"overhead_{k}_ms": round((v - model_ms / 1000) * 1000) for k, v in figures.items()}
+
+
 def worker_env(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -238,10 +249,7 @@ async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, 
         expected = args.users * args.messages
         return {
             "replies_per_s": round(delivered / elapsed, 1),
-            "overhead_p50_ms": round((percentile(latencies, 0.5) - args.model_ms / 1000) * 1000),
-            "overhead_p90_ms": round((percentile(latencies, 0.9) - args.model_ms / 1000) * 1000),
-            "overhead_p99_ms": round((percentile(latencies, 0.99) - args.model_ms / 1000) * 1000),
-            "overhead_max_ms": round((max(latencies, default=0) - args.model_ms / 1000) * 1000),
+            **overhead_figures(latencies, args.model_ms),
             "api_calls_per_reply": round(calls / max(delivered, 1), 2),
             "bot_cpu_ms_per_reply": round(bot_cpu * 1000 / max(delivered + args.users, 1), 1),
             "lost_replies": expected - min(delivered, expected),
@@ -297,10 +305,7 @@ async def console_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, A
     expected = args.users * args.messages
     return {
         "replies_per_s": round(delivered / elapsed, 1),
-        "overhead_p50_ms": round((percentile(latencies, 0.5) - args.model_ms / 1000) * 1000),
-        "overhead_p90_ms": round((percentile(latencies, 0.9) - args.model_ms / 1000) * 1000),
-        "overhead_p99_ms": round((percentile(latencies, 0.99) - args.model_ms / 1000) * 1000),
-        "overhead_max_ms": round((max(latencies, default=0) - args.model_ms / 1000) * 1000),
+        **overhead_figures(latencies, args.model_ms),
         "cpu_ms_per_reply": round(cpu * 1000 / max(delivered + args.users, 1), 1),
         "lost_replies": expected - delivered,
     }
