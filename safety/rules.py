@@ -13,15 +13,51 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+# "abuse" is always present for abuse; a subtype joins it when the message says which.
 CATEGORIES: frozenset[str] = frozenset(
-    {"suicide", "self_harm", "harm_to_others", "abuse", "medical_emergency", "method_seeking"}
+    {
+        "suicide",
+        "self_harm",
+        "harm_to_others",
+        "abuse",
+        "abuse_child",
+        "abuse_domestic",
+        "abuse_sexual",
+        "medical_emergency",
+        "psychosis_mania",
+        "eating_disorder",
+        "method_seeking",
+    }
 )
 
 # signal: stands on its own and carries a tier and categories.
 # means / timing / farewell: context that never raises a tier by itself, but escalates a
 # signal (a method or means at hand, a time set, a goodbye) - see LexiconScreen.
-Role = Literal["signal", "means", "timing", "farewell"]
-ROLES: frozenset[str] = frozenset({"signal", "means", "timing", "farewell"})
+# qualifier: no tier; adds its categories when a signal shares one of them ("abuse" plus
+# "abuse_sexual" when the abuse described is sexual).
+# The cue roles of ``safety.lexicon.cues`` likewise never fire alone; its combinations of
+# them do.
+Role = Literal[
+    "signal",
+    "means",
+    "timing",
+    "farewell",
+    "qualifier",
+    "possession",
+    "overdose",
+    "ingestion",
+    "symptom",
+    "location",
+    "preparation",
+    "resolve",
+    "despair",
+    "question",
+    "weapon",
+    "target",
+    "abuse_now",
+    "third_party",
+]
+ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 
 # How far either side of a hit an exclusion may look. Exclusions are short phrases, so a
 # small window keeps matching cheap on long messages.
@@ -51,7 +87,9 @@ class Rule:
             raise ValueError(f"rule {self.id}: unknown categories {sorted(unknown)}")
         if self.role == "signal" and (self.tier == 0 or not self.categories):
             raise ValueError(f"rule {self.id}: a signal needs a tier >= 1 and a category")
-        if self.role != "signal" and (self.tier or self.categories):
+        if self.role == "qualifier" and (self.tier or len(self.categories) < 2):
+            raise ValueError(f"rule {self.id}: a qualifier has no tier and two or more categories")
+        if self.role not in ("signal", "qualifier") and (self.tier or self.categories):
             raise ValueError(f"rule {self.id}: a {self.role} rule carries no tier or category")
 
 

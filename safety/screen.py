@@ -15,14 +15,20 @@ that never fire alone but escalate any suicide, self-harm or harm-to-others sign
 * a means and a goodbye with no other signal ("💊💊💊 goodbye") count as tier 2 suicide.
 
 The assessment holds rule ids only, never the user's words, so it can be logged and stored.
+
+``RiskScreen`` puts the project's trained classifier (``safety.classifier``) beside the
+lexicon and screens a conversation's recent messages together, so that risk built up over
+several messages ("I've been saving my pills" ... "I don't want to be here anymore") is seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from safety.lexicon import DEFAULT_RULES
+from safety.classifier import RiskClassifier
+from safety.lexicon import DEFAULT_COMBINATIONS, DEFAULT_RULES
+from safety.lexicon.cues import Combination
 from safety.normalize import normalize
 from safety.rules import Rule, RuleSet
 
@@ -36,6 +42,23 @@ class RiskAssessment:
     tier: int
     categories: frozenset[str]
     signals: tuple[str, ...]  # ids of the lexicon rules that matched, never the user's text
+    # How sure the screen is of the tier: 1.0 when a lexicon rule gives it, else the
+    # classifier's probability. Tier first, then score, ranks who needs help first.
+    score: float = 0.0
+
+    def stronger(self, other: RiskAssessment) -> RiskAssessment:
+        """The more severe of two assessments, with the categories and signals of both."""
+        if other.tier == 0:
+            return self
+        if self.tier == 0:
+            return other
+        top = max(self, other, key=lambda a: (a.tier, a.score))
+        return RiskAssessment(
+            tier=top.tier,
+            categories=self.categories | other.categories,
+            signals=tuple(dict.fromkeys((*self.signals, *other.signals))),
+            score=top.score,
+        )
 
 
 NO_RISK = RiskAssessment(tier=0, categories=frozenset(), signals=())
@@ -44,8 +67,15 @@ NO_RISK = RiskAssessment(tier=0, categories=frozenset(), signals=())
 class LexiconScreen:
     """Screens one message at a time; cheap enough to run on every inbound message."""
 
-    def __init__(self, rules: Iterable[Rule] | None = None) -> None:
+    def __init__(
+        self,
+        rules: Iterable[Rule] | None = None,
+        combinations: Iterable[Combination] | None = None,
+    ) -> None:
         chosen = tuple(DEFAULT_RULES if rules is None else rules)
+        self._combinations = tuple(
+            DEFAULT_COMBINATIONS if combinations is None else combinations
+        )
         seen: set[str] = set()
         for rule in chosen:
             rule.validate()
@@ -60,15 +90,30 @@ class LexiconScreen:
             return NO_RISK
         signals = [rule for rule in hits if rule.role == "signal"]
         roles: set[str] = {rule.role for rule in hits if rule.role != "signal"}
-        categories = frozenset().union(*(rule.categories for rule in signals))
-        tier = max((rule.tier for rule in signals), default=0)
-        escalatable = max((r.tier for r in signals if r.categories & _ESCALATED), default=0)
+        combos = [c for c in self._combinations if _complete(c, roles)]
+        categories = frozenset().union(
+            *(rule.categories for rule in signals), *(c.categories for c in combos)
+        )
+        found = [(rule.tier, rule.categories) for rule in signals]
+        found += [(c.tier, c.categories) for c in combos]
+        tier = max((t for t, _ in found), default=0)
+        escalatable = max((t for t, cats in found if cats & _ESCALATED), default=0)
         tier = max(tier, _escalate(escalatable, roles))
         if tier == 0 and {"means", "farewell"} <= roles:
             tier, categories = 2, frozenset({"suicide"})
         if tier == 0:
             return NO_RISK
-        return RiskAssessment(tier, categories, tuple(rule.id for rule in hits))
+        for rule in hits:
+            if rule.role == "qualifier" and rule.categories & categories:
+                categories |= rule.categories
+        ids = (*(rule.id for rule in hits), *(f"combo.{c.id}" for c in combos))
+        return RiskAssessment(tier, categories, ids, 1.0)
+
+
+def _complete(combination: Combination, roles: set[str]) -> bool:
+    if not combination.needs <= roles:
+        return False
+    return not combination.with_any or bool(combination.with_any & roles)
 
 
 def _escalate(tier: int, roles: set[str]) -> int:
@@ -78,3 +123,44 @@ def _escalate(tier: int, roles: set[str]) -> int:
         return 4 if roles & {"timing", "farewell"} else tier
     steps = sum(1 for role in _MODIFIER_ROLES if role in roles)
     return min(tier + steps, 4 if tier == 2 else 3)
+
+
+# Messages screened together as one window: enough for a disclosure spread over a few lines.
+WINDOW_MESSAGES = 6
+
+
+class RiskScreen:
+    """Lexicon and classifier together, for one message or a conversation's recent ones.
+
+    The tier is the highest either layer gives; the lexicon's categories and signals are kept,
+    the classifier adds its own as ``clf.t<tier>``."""
+
+    def __init__(
+        self, lexicon: LexiconScreen | None = None, classifier: RiskClassifier | None = None
+    ) -> None:
+        self.lexicon = lexicon or LexiconScreen()
+        self.classifier = classifier
+
+    def assess(self, text: str) -> RiskAssessment:
+        assessment = self.lexicon.assess(text)
+        if self.classifier is None:
+            return assessment
+        verdict = self.classifier.assess(text)
+        if verdict.tier == 0:
+            return assessment
+        learned = RiskAssessment(
+            verdict.tier, verdict.categories, (f"clf.t{verdict.tier}",), verdict.score
+        )
+        if learned.tier <= assessment.tier:
+            return assessment  # the lexicon already knows as much, and says why
+        return learned.stronger(assessment)
+
+    def assess_conversation(self, messages: Sequence[str]) -> RiskAssessment:
+        """The latest message, and the recent ones read together (oldest first)."""
+        if not messages:
+            return NO_RISK
+        latest = self.assess(messages[-1])
+        window = [m for m in messages[-WINDOW_MESSAGES:] if m.strip()]
+        if len(window) < 2:
+            return latest
+        return latest.stronger(self.assess("\n".join(window)))

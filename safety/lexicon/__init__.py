@@ -7,9 +7,16 @@ reports as signals. The output filter's rules live in ``safety.lexicon.replies``
 
 from __future__ import annotations
 
-from safety.lexicon import emoji, en, zh
+from safety.lexicon import conditions, cues, emoji, en, zh
+from safety.lexicon.cues import COMBINATIONS as DEFAULT_COMBINATIONS
 from safety.rules import Rule
 
-DEFAULT_RULES: tuple[Rule, ...] = (*en.RULES, *zh.RULES, *emoji.RULES)
+DEFAULT_RULES: tuple[Rule, ...] = (
+    *en.RULES,
+    *zh.RULES,
+    *conditions.RULES,
+    *cues.RULES,
+    *emoji.RULES,
+)
 
-__all__ = ["DEFAULT_RULES"]
+__all__ = ["DEFAULT_COMBINATIONS", "DEFAULT_RULES"]

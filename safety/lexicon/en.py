@@ -361,6 +361,10 @@ _INTENT = [
         3,
         SUICIDE,
         exclude=_neg(r"kill|end|commit|take|hang|overdose|drown|attempted|overdosed|tried")
+        # C-SSRS counts an attempt in the past three months; one long past, told as a
+        # recovery, is history.
+        + r"|(?:tried|attempted|overdosed|attempt)\w* (?:\w+ ){0,6}(?:years?|yrs|decades?) ago"
+        r"|(?:years?|yrs|decades?) ago,? i (?:\w+ ){0,3}(?:tried|attempted|overdosed)"
         + r"|overdosed on (?:coffee|caffeine|sugar|chocolate|netflix|tv|candy|memes|anime|cake"
         r"|sunshine|cuteness|social media|carbs)",
     ),
@@ -516,7 +520,8 @@ _MODIFIERS = [
     Rule(
         "en.timing",
         r"\b(?:tonight|today|right now|this (?:evening|morning|afternoon|weekend|week)"
-        r"|tomorrow(?: (?:morning|night|evening))?|tmrw|tmr|(?:in|within) (?:an?|one|two|few|a few"
+        r"|tomorrow(?: (?:morning|night|evening))?|tmrw|tmr|(?:on |this |next )(?:monday|tuesday"
+        r"|wednesday|thursday|friday|saturday|sunday)(?: (?:night|morning|evening))?|on my birthday|(?:in|within) (?:an?|one|two|few|a few"
         r"|(?<!\d)\d+) (?:hours?|hrs?|minutes?|mins?)|at (?:midnight|\d{1,2}(?: ?[ap]m)?)|before"
         r" (?:morning|dawn|sunrise)|when (?:everyone|they|my (?:\w+ )?(?:parents|family"
         r"|roommates?)) (?:is|are|goes|go) (?:asleep|to (?:sleep|bed)|out|away)|once (?:everyone"

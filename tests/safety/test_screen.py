@@ -7,7 +7,7 @@ import time
 import pytest
 
 from safety import LexiconScreen, RiskAssessment, Rule
-from safety.lexicon import DEFAULT_RULES
+from safety.lexicon import DEFAULT_COMBINATIONS, DEFAULT_RULES
 from safety.rules import CATEGORIES
 
 
@@ -384,7 +384,8 @@ def test_signals_are_rule_ids_not_user_text(screen: LexiconScreen) -> None:
     assessment = screen.assess("I've taken 30 pills, goodbye Alice")
     rule_ids = {rule.id for rule in DEFAULT_RULES}
     assert assessment.signals
-    assert set(assessment.signals) <= rule_ids
+    combos = {f"combo.{c.id}" for c in DEFAULT_COMBINATIONS}
+    assert set(assessment.signals) <= rule_ids | combos
     assert not any(word in " ".join(assessment.signals) for word in ("Alice", "30", "pills"))
 
 
