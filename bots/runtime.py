@@ -16,6 +16,7 @@ from inference.queue import check_broker, create_app, send_job
 from inference.replies import MemoryReplyBus, create_inbox
 from inference.worker import WorkerRuntime, worker_runtime
 from safety import SafetyPolicy
+from safety.guard import LlmGuard
 from soulchat.config import ConfigError, Settings
 from soulchat.store import Store
 
@@ -58,22 +59,23 @@ async def open_service(
         if embedded:
             worker = EmbeddedWorker(app)
             await asyncio.to_thread(worker.start)
-        safety = SafetyPolicy(
-            crisis_resources_file=settings.safety.crisis_resources_file,
-            crisis_notice_tier=settings.safety.crisis_notice_tier,
-        )
+        safety = await asyncio.to_thread(SafetyPolicy.from_settings, settings.safety)
+        guard = LlmGuard.from_settings(settings.safety)
         service = ConversationService(
             settings,
             store,
             safety,
             partial(send_job, app),
             create_inbox(settings.queue.reply_url, bus),
+            guard,
         )
         await service.start()
         try:
             yield service
         finally:
             await service.stop()
+            if guard is not None:
+                await guard.aclose()
     finally:
         if worker is not None:
             await asyncio.to_thread(worker.stop)

@@ -20,10 +20,11 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from bots.inbound import clean_text, detect_locale
@@ -33,8 +34,11 @@ from inference.job import GenerationJob, GenerationParams, JobTurn, ReplyEvent
 from inference.prompt import select_turns, system_prompt_for
 from inference.replies import ReplyInbox
 from safety import SafetyPolicy
+from safety.conversation import ConversationRisk, RiskSignal
+from safety.guard import GuardVerdict, LlmGuard
+from safety.screen import WINDOW_MESSAGES
 from soulchat.config import Settings
-from soulchat.store import ForgetReport, Store, UserRecord
+from soulchat.store import ForgetReport, RiskEvent, Store, UserRecord
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -81,10 +85,16 @@ class _ConversationState:
     conversation_id: int
     locale: str
     sink: ReplySink
-    risk_tier: int = 0
+    risk: ConversationRisk
+    # The latest user messages, screened together so risk spread over several is seen.
+    recent_user: deque[str] = field(default_factory=lambda: deque(maxlen=WINDOW_MESSAGES))
     pending: bool = False
     task: asyncio.Task[None] | None = None
     last_active: float = field(default_factory=time.monotonic)
+
+    @property
+    def risk_tier(self) -> int:
+        return self.risk.tier(datetime.now(UTC))
 
     def idle_for(self) -> float:
         if self.task is not None and not self.task.done():
@@ -103,6 +113,17 @@ class _TurnResult:
 Dispatch = Callable[[GenerationJob], None]
 
 
+def _risk_from(history: list[RiskEvent], settings: Settings) -> ConversationRisk:
+    resolved = [event.at for event in history if event.kind == "risk_resolved"]
+    signals = [
+        RiskSignal(event.tier, event.categories, event.at, event.kind)
+        for event in history
+        if event.kind != "risk_resolved"
+    ]
+    decay = timedelta(hours=settings.safety.risk_decay_hours)
+    return ConversationRisk.from_history(signals, max(resolved, default=None), decay)
+
+
 class ConversationService:
     def __init__(
         self,
@@ -111,14 +132,17 @@ class ConversationService:
         safety: SafetyPolicy,
         dispatch: Dispatch,
         inbox: ReplyInbox,
+        guard: LlmGuard | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.safety = safety
         self.dispatch = dispatch
         self.inbox = inbox
+        self.guard = guard
         self._states: dict[tuple[str, str], _ConversationState] = {}
         self._purger: asyncio.Task[None] | None = None
+        self._guard_checks: set[asyncio.Task[None]] = set()
         # Store and queue calls block; they get their own threads. SQLite takes one writer at
         # a time, so more threads only queue on its lock (measured: 2 beat asyncio's 6).
         sqlite = store.engine.dialect.name == "sqlite"
@@ -137,6 +161,7 @@ class ConversationService:
 
     async def stop(self) -> None:
         tasks = [s.task for s in self._states.values() if s.task and not s.task.done()]
+        tasks += list(self._guard_checks)
         for task in [*tasks, self._purger]:
             if task is not None:
                 task.cancel()
@@ -192,32 +217,76 @@ class ConversationService:
         if user.locale != locale:
             self.store.set_locale(user.id, locale)
         conversation_id = self.store.open_conversation(user.id)
-        # Risk outlives a restart: the conversation keeps its safety prompt.
-        risk_tier = self.store.highest_risk_tier(conversation_id)
-        return _ConversationState(user.id, conversation_id, locale, sink, risk_tier)
+        # Risk outlives a restart (and a /reset): the person keeps their safety prompt.
+        risk = _risk_from(self.store.risk_history(user.id), self.settings)
+        state = _ConversationState(user.id, conversation_id, locale, sink, risk)
+        recent = self.store.recent_messages(conversation_id, 2 * WINDOW_MESSAGES)
+        state.recent_user.extend(m.text for m in recent if m.role == "user")
+        return state
 
     async def _screen(self, state: _ConversationState, text: str) -> None:
-        assessment = self.safety.screen_inbound(text)
+        state.recent_user.append(text[: self.settings.context.max_message_chars])
+        window = list(state.recent_user)
+        assessment = self.safety.screen_conversation(window)
+        if self.guard is not None:
+            self._start_guard_check(state, window, assessment.tier)
         if assessment.tier == 0:
             return
-        state.risk_tier = max(state.risk_tier, assessment.tier)
+        await self._raise_risk(state, "inbound_risk", assessment.tier, assessment.categories)
+        notice = self.safety.crisis_notice(state.locale, assessment)
+        if notice:
+            await state.sink.notice(notice)
+
+    async def _raise_risk(
+        self, state: _ConversationState, kind: str, tier: int, categories: frozenset[str]
+    ) -> None:
+        state.risk.add(RiskSignal(tier, categories, datetime.now(UTC), kind))
         await self._blocking(
             self.store.record_safety_event,
             state.user_id,
             state.conversation_id,
-            "inbound_risk",
-            assessment.tier,
-            sorted(assessment.categories),
+            kind,
+            tier,
+            sorted(categories),
         )
         log.warning(
-            "risk tier %d (%s) in conversation %s",
-            assessment.tier,
-            ",".join(sorted(assessment.categories)),
+            "risk tier %d (%s) from %s in conversation %s",
+            tier,
+            ",".join(sorted(categories)),
+            kind,
             state.conversation_id,
         )
-        notice = self.safety.crisis_notice(state.locale, assessment)
-        if notice:
-            await state.sink.notice(notice)
+
+    def _start_guard_check(
+        self, state: _ConversationState, window: list[str], screened_tier: int
+    ) -> None:
+        """Ask the LLM guard off the reply path; it can only ever raise the risk."""
+        task = asyncio.create_task(
+            self._guard_check(state, window, screened_tier), name="soulchat-guard"
+        )
+        self._guard_checks.add(task)
+        task.add_done_callback(self._guard_checks.discard)
+
+    async def _guard_check(
+        self, state: _ConversationState, window: list[str], screened_tier: int
+    ) -> None:
+        assert self.guard is not None
+        try:
+            verdict: GuardVerdict | None = await self.guard.assess(window)
+            if verdict is None or verdict.tier <= max(screened_tier, state.risk_tier):
+                return
+            before = state.risk_tier
+            await self._raise_risk(state, "guard_risk", verdict.tier, verdict.categories)
+            if before < self.settings.safety.crisis_notice_tier <= verdict.tier:
+                # The screens missed it and the person has not seen the lines yet.
+                assessment = self.safety.assessment(verdict.tier, verdict.categories, "guard")
+                notice = self.safety.crisis_notice(state.locale, assessment)
+                if notice:
+                    await state.sink.notice(notice)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("guard check failed in conversation %s", state.conversation_id)
 
     # -- turns ---------------------------------------------------------------------------
     async def _run_turns(self, state: _ConversationState) -> None:

@@ -21,6 +21,7 @@ Training lives in ``safety.classifier_train``; the trained weights ship as
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections.abc import Iterator
@@ -40,6 +41,9 @@ CATEGORY_ORDER: tuple[str, ...] = tuple(sorted(CATEGORIES))
 TIER_HEADS = 4  # P(tier >= 1) .. P(tier >= 4)
 OUTPUTS = TIER_HEADS + len(CATEGORY_ORDER)
 SHIPPED = "risk_classifier.npz"
+# Logits are the feature rows' sum over max(count, POOL_FLOOR): a mean for real messages, but
+# a two-word message ("hey", "ok thanks") cannot borrow the full weight of its one n-gram.
+POOL_FLOOR = 8
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]+|[a-z]+|\d+(?:[.,]\d+)?|[^\s{_CJK}a-z\d]")
@@ -80,7 +84,7 @@ def features(normalised: str) -> list[str]:
         else:
             out.append(f"s:{token}")
             tokens.append(token)
-    out.extend(f"b:{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    out.extend(f"b:{a} {b}" for a, b in itertools.pairwise(tokens))
     return out
 
 
@@ -88,7 +92,9 @@ def hashed(feature_list: list[str]) -> NDArray[np.int64]:
     """Feature names to row indices; crc32 is stable across processes, unlike ``hash``."""
     unique = dict.fromkeys(feature_list)
     return np.fromiter(
-        (zlib.crc32(f.encode("utf-8", "surrogatepass")) % BUCKETS for f in unique), dtype=np.int64, count=len(unique)
+        (zlib.crc32(f.encode("utf-8", "surrogatepass")) % BUCKETS for f in unique),
+        dtype=np.int64,
+        count=len(unique),
     )
 
 
@@ -108,7 +114,7 @@ class ClassifierVerdict:
 
 
 def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    return 1.0 / (1.0 + np.exp(-x))  # type: ignore[no-any-return]
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
 class RiskClassifier:
@@ -139,7 +145,8 @@ class RiskClassifier:
         rows = hashed(features(normalised))
         if rows.size == 0:
             return _sigmoid(self.bias)
-        return _sigmoid(self.bias + self.weights[rows].mean(axis=0))
+        pooled = self.weights[rows].sum(axis=0) / max(rows.size, POOL_FLOOR)
+        return _sigmoid(self.bias + pooled)
 
     def assess(self, text: str) -> ClassifierVerdict:
         best = ClassifierVerdict(0, frozenset(), 0.0)

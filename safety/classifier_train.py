@@ -25,6 +25,7 @@ from safety.classifier import (
     BUCKETS,
     CATEGORY_ORDER,
     OUTPUTS,
+    POOL_FLOOR,
     TIER_HEADS,
     RiskClassifier,
     features,
@@ -39,7 +40,9 @@ class TrainConfig:
     epochs: int = field(default=30, metadata={"help": "Passes over the training part."})
     batch_size: int = field(default=32, metadata={"help": "Examples per Adam step."})
     learning_rate: float = field(default=0.05, metadata={"help": "Adam step size."})
-    weight_decay: float = field(default=1e-6, metadata={"help": "L2 penalty per step."})
+    weight_decay: float = field(
+        default=0.01, metadata={"help": "Decoupled weight decay (AdamW), per step."}
+    )
     holdout: float = field(default=0.15, metadata={"help": "Share of groups held out."})
     max_false_positive_rate: tuple[float, ...] = field(
         default=(0.05, 0.02, 0.02, 0.02),
@@ -82,7 +85,8 @@ def _group(example: CorpusExample) -> str:
 def split(
     examples: Sequence[CorpusExample], holdout: float, seed: int
 ) -> tuple[list[CorpusExample], list[CorpusExample]]:
-    train, held = [], []
+    train: list[CorpusExample] = []
+    held: list[CorpusExample] = []
     for example in examples:
         bucket = zlib.crc32(f"{seed}:{_group(example)}".encode()) % 10_000
         (held if bucket < holdout * 10_000 else train).append(example)
@@ -107,7 +111,7 @@ def _forward(
     """Mean-of-rows logits for a batch, plus what the backward pass needs."""
     index = np.concatenate(batch) if batch else np.zeros(0, dtype=np.int64)
     segment = np.repeat(np.arange(len(batch)), [len(rows) for rows in batch])
-    scale = np.concatenate([np.full(len(r), 1.0 / max(len(r), 1), np.float32) for r in batch])
+    scale = np.concatenate([np.full(len(r), 1.0 / max(len(r), POOL_FLOOR), np.float32) for r in batch])
     logits = np.tile(bias, (len(batch), 1))
     np.add.at(logits, segment, weights[index] * scale[:, None])
     return logits, index, segment, scale
@@ -116,6 +120,8 @@ def _forward(
 def fit(
     rows: list[NDArray[np.int64]], y: NDArray[np.float32], config: TrainConfig
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Adam with lazy (row-sparse) updates: a step touches only the rows its batch used, so a
+    pass over a few thousand messages takes about a second instead of a minute."""
     rng = np.random.default_rng(config.seed)
     weights = np.zeros((BUCKETS, OUTPUTS), dtype=np.float32)
     bias = np.zeros(OUTPUTS, dtype=np.float32)
@@ -126,27 +132,24 @@ def fit(
         order = rng.permutation(len(rows))
         for start in range(0, len(order), config.batch_size):
             chosen = order[start : start + config.batch_size]
-            batch = [rows[i] for i in chosen]
-            logits, index, segment, scale = _forward(weights, bias, batch)
+            logits, index, segment, scale = _forward(weights, bias, [rows[i] for i in chosen])
             grad_logits = (1.0 / (1.0 + np.exp(-logits)) - y[chosen]) / len(chosen)
-            grad_w = np.zeros_like(weights)
-            np.add.at(grad_w, index, grad_logits[segment] * scale[:, None])
-            grad_w += config.weight_decay * weights
-            grad_b = grad_logits.sum(axis=0)
+            used, position = np.unique(index, return_inverse=True)
+            grad_w = np.zeros((used.size, OUTPUTS), dtype=np.float32)
+            np.add.at(grad_w, position, grad_logits[segment] * scale[:, None])
             step += 1
-            for param, grad, m, v in ((weights, grad_w, m_w, v_w), (bias, grad_b, m_b, v_b)):
-                m *= beta1
-                m += (1 - beta1) * grad
-                v *= beta2
-                v += (1 - beta2) * grad * grad
-                m_hat = m / (1 - beta1**step)
-                v_hat = v / (1 - beta2**step)
-                param -= config.learning_rate * m_hat / (np.sqrt(v_hat) + eps)
-    # Rows no example touched stay exactly zero, which keeps the saved file small.
-    touched = np.zeros(BUCKETS, dtype=bool)
-    for r in rows:
-        touched[r] = True
-    weights[~touched] = 0.0
+            correction = np.sqrt(1 - beta2**step) / (1 - beta1**step)
+            m_w[used] = beta1 * m_w[used] + (1 - beta1) * grad_w
+            v_w[used] = beta2 * v_w[used] + (1 - beta2) * grad_w * grad_w
+            # Decoupled weight decay keeps rare n-grams from memorising single examples.
+            weights[used] *= 1 - config.learning_rate * config.weight_decay
+            weights[used] -= (
+                config.learning_rate * correction * m_w[used] / (np.sqrt(v_w[used]) + eps)
+            )
+            grad_b = grad_logits.sum(axis=0)
+            m_b[:] = beta1 * m_b + (1 - beta1) * grad_b
+            v_b[:] = beta2 * v_b + (1 - beta2) * grad_b * grad_b
+            bias -= config.learning_rate * correction * m_b / (np.sqrt(v_b) + eps)
     return weights, bias
 
 

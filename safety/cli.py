@@ -75,9 +75,13 @@ def train_classifier(
     from safety.corpus import load_corpus, provenance
 
     examples = load_corpus(seed=seed)
-    typer.echo(f"corpus: {len(examples)} examples")
-    for source, count in sorted(provenance(examples).items()):
-        typer.echo(f"  {source}: {count}")
+    sources = provenance(examples)
+    written = sum(n for source, n in sources.items() if source.startswith("written:"))
+    templates = [n for source, n in sources.items() if source.startswith("template:")]
+    typer.echo(
+        f"corpus: {len(examples)} examples, all written by the project: {written} by hand, "
+        f"{sum(templates)} from {len(templates)} templates (safety/data/risk_corpus)"
+    )
     model, report = train(examples, TrainConfig(epochs=epochs, seed=seed))
     typer.echo(
         f"trained on {report.train_examples}, held out {report.heldout_examples}; "

@@ -7,22 +7,55 @@ the service before it talks to anyone, rather than when someone is in crisis.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from safety.classifier import RiskClassifier
 from safety.output_filter import FilterVerdict, OutputFilter
 from safety.resources import CrisisLine, crisis_notice, load_crisis_lines
-from safety.screen import LexiconScreen, RiskAssessment
+from safety.screen import LexiconScreen, RiskAssessment, RiskScreen
+
+if TYPE_CHECKING:
+    from soulchat.config import SafetySettings
+
+
+@lru_cache(maxsize=4)
+def load_classifier(path: str = "") -> RiskClassifier:
+    """The classifier at ``path`` (empty: the shipped one), read once per process."""
+    return RiskClassifier.load(Path(path) if path else None)
+
+
+def build_screen(settings: SafetySettings, *, classifier: bool = True) -> RiskScreen:
+    """The screen the settings describe; a bad classifier file is a ValueError naming it."""
+    use = classifier and settings.use_classifier
+    return RiskScreen(LexiconScreen(), load_classifier(settings.classifier_file) if use else None)
 
 
 class SafetyPolicy:
-    def __init__(self, *, crisis_resources_file: str = "", crisis_notice_tier: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        crisis_resources_file: str = "",
+        crisis_notice_tier: int = 2,
+        screen: RiskScreen | None = None,
+    ) -> None:
         if not 1 <= crisis_notice_tier <= 4:
             raise ValueError(f"crisis_notice_tier must be 1-4, got {crisis_notice_tier}")
         path = Path(crisis_resources_file) if crisis_resources_file else None
         self._lines: list[CrisisLine] = load_crisis_lines(path)
         self._notice_tier = crisis_notice_tier
-        self._screen = LexiconScreen()
+        self._screen = screen or RiskScreen(LexiconScreen(), load_classifier())
         self._filter = OutputFilter()
+
+    @classmethod
+    def from_settings(cls, settings: SafetySettings) -> SafetyPolicy:
+        return cls(
+            crisis_resources_file=settings.crisis_resources_file,
+            crisis_notice_tier=settings.crisis_notice_tier,
+            screen=build_screen(settings),
+        )
 
     @property
     def crisis_lines(self) -> tuple[CrisisLine, ...]:
@@ -30,6 +63,15 @@ class SafetyPolicy:
 
     def screen_inbound(self, text: str) -> RiskAssessment:
         return self._screen.assess(text)
+
+    @staticmethod
+    def assessment(tier: int, categories: frozenset[str], source: str) -> RiskAssessment:
+        """An assessment from another layer (the LLM guard, an operator)."""
+        return RiskAssessment(tier, categories, (source,), 1.0)
+
+    def screen_conversation(self, messages: Sequence[str]) -> RiskAssessment:
+        """The latest of a conversation's user messages, with the recent ones read together."""
+        return self._screen.assess_conversation(messages)
 
     def crisis_notice(self, locale: str, assessment: RiskAssessment) -> str | None:
         if assessment.tier < self._notice_tier:

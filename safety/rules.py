@@ -56,6 +56,8 @@ Role = Literal[
     "target",
     "abuse_now",
     "third_party",
+    "lethal_means",
+    "together",
 ]
 ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 

@@ -73,9 +73,7 @@ class LexiconScreen:
         combinations: Iterable[Combination] | None = None,
     ) -> None:
         chosen = tuple(DEFAULT_RULES if rules is None else rules)
-        self._combinations = tuple(
-            DEFAULT_COMBINATIONS if combinations is None else combinations
-        )
+        self._combinations = tuple(DEFAULT_COMBINATIONS if combinations is None else combinations)
         seen: set[str] = set()
         for rule in chosen:
             rule.validate()
@@ -85,7 +83,15 @@ class LexiconScreen:
         self._rules = RuleSet(chosen)
 
     def assess(self, text: str) -> RiskAssessment:
+        return self.assess_with_cues(text)[0]
+
+    def assess_with_cues(self, text: str) -> tuple[RiskAssessment, frozenset[str]]:
+        """The assessment, and the roles of every rule that matched (a cue may match without
+        making a tier: "pills" alone)."""
         hits = self._rules.matches(normalize(text))
+        return self._assess(hits), frozenset(rule.role for rule in hits)
+
+    def _assess(self, hits: list[Rule]) -> RiskAssessment:
         if not hits:
             return NO_RISK
         signals = [rule for rule in hits if rule.role == "signal"]
@@ -129,11 +135,18 @@ def _escalate(tier: int, roles: set[str]) -> int:
 WINDOW_MESSAGES = 6
 
 
+# Without a single lexicon cue, the classifier alone may say "elevated" but no more: its
+# mistakes are ordinary sad or dramatic messages, and a person who mentions no means, no
+# plan, no self-harm and no wish to die does not need crisis lines pushed at them.
+UNCUED_CLASSIFIER_CAP = 1
+
+
 class RiskScreen:
     """Lexicon and classifier together, for one message or a conversation's recent ones.
 
-    The tier is the highest either layer gives; the lexicon's categories and signals are kept,
-    the classifier adds its own as ``clf.t<tier>``."""
+    The tier is the highest either layer gives (the classifier capped at
+    ``UNCUED_CLASSIFIER_CAP`` when no lexicon rule matched at all); the lexicon's categories
+    and signals are kept, the classifier adds its own as ``clf.t<tier>``."""
 
     def __init__(
         self, lexicon: LexiconScreen | None = None, classifier: RiskClassifier | None = None
@@ -142,15 +155,14 @@ class RiskScreen:
         self.classifier = classifier
 
     def assess(self, text: str) -> RiskAssessment:
-        assessment = self.lexicon.assess(text)
+        assessment, cues = self.lexicon.assess_with_cues(text)
         if self.classifier is None:
             return assessment
         verdict = self.classifier.assess(text)
-        if verdict.tier == 0:
+        tier = verdict.tier if cues else min(verdict.tier, UNCUED_CLASSIFIER_CAP)
+        if tier == 0:
             return assessment
-        learned = RiskAssessment(
-            verdict.tier, verdict.categories, (f"clf.t{verdict.tier}",), verdict.score
-        )
+        learned = RiskAssessment(tier, verdict.categories, (f"clf.t{tier}",), verdict.score)
         if learned.tier <= assessment.tier:
             return assessment  # the lexicon already knows as much, and says why
         return learned.stronger(assessment)

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from safety.audit_cli import audit_app
+from safety.cli import safety_app
 from soulchat.cli_errors import fail
 from soulchat.config import ConfigError, Settings, load_settings, redact_url, settings_table
 from training.cli import export, train_app
@@ -33,6 +35,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data", help="Counseling dialogues: prepare splits, show stats.")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval", help="Score models on held-out dialogues.")
+app.add_typer(safety_app, name="safety")
+app.add_typer(audit_app, name="audit", help="The crisis audit log: verify it, count referrals.")
 
 ConfigOption = Annotated[
     Path | None,

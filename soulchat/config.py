@@ -224,6 +224,44 @@ class SafetySettings(_Group):
         le=4,
         description="Risk tier (0-4) from which crisis resources are shown at once.",
     )
+    use_classifier: bool = Field(
+        True,
+        description="Screen with the project's trained classifier beside the lexicon (off: "
+        "the lexicon alone).",
+    )
+    classifier_file: str = Field(
+        "",
+        description="Risk classifier (.npz from `soulchat safety train-classifier`). Empty: "
+        "the one shipped in safety/data.",
+    )
+    risk_decay_hours: float = Field(
+        24.0,
+        gt=0,
+        description="Tier 1-2 risk counts in full this long, then a tier 2 counts as 1 as long "
+        "again. Tier 3-4 never decays: only an operator resolves it.",
+    )
+    guard_url: str = Field(
+        "",
+        description="LLM guard: base URL of a TGI / vLLM / OpenAI-compatible server (no /v1 "
+        "suffix) asked to rate each message's risk off the reply path; it can only raise the "
+        "tier. Empty: no guard.",
+    )
+    guard_model: str = Field(
+        "tgi", description="LLM guard: model name sent with its Messages API requests."
+    )
+    guard_api_key: SecretStr | None = Field(
+        None, description="LLM guard: bearer token, if the server wants one. Never logged."
+    )
+    guard_timeout_s: float = Field(
+        10.0, gt=0, description="LLM guard: seconds to wait for a verdict before giving up."
+    )
+    guard_max_messages: int = Field(
+        6,
+        ge=1,
+        le=20,
+        description="LLM guard: the user's latest messages it reads (the last one is rated, "
+        "the others are its context).",
+    )
 
 
 class TelegramSettings(_Group):

@@ -34,7 +34,8 @@ EN: list[Rule] = [
         rf"(?:{_SELF_HARM_ACTS})",
         3,
         PSYCHOSIS_SUICIDE,
-        exclude=r"\bthey (?:tell|told|want) me to (?:die|jump) (?:laughing|in)\b|\bgod (?:wants|tells)"
+        exclude=r"\bthey (?:tell|told|want) me to (?:die|jump) (?:laughing|in)\b"
+        r"|\bgod (?:wants|tells)"
         r" me to (?:die )?(?:to )?(?:sin|self)",
     ),
     Rule(
@@ -101,7 +102,7 @@ EN: list[Rule] = [
     Rule(
         "en.eating_emergency",
         r"\b(?:vomit(?:ing|ed)?|throwing up|threw up|puk(?:ing|ed)) (?:up )?blood\b"
-        rf"|\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)|heart (?:is )?"
+        r"|\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)|heart (?:is )?"
         r"(?:racing|skipping|pounding|fluttering|beating weird))\b.*\b(?:not eat|havent eaten"
         r"|no food|purg|throw(?:ing)? up|laxatives|starv|fasting|fast for)"
         r"|\b(?:not eat|havent eaten|no food|purg|throw(?:ing)? up|laxatives|starv|fasting"

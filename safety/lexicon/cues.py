@@ -50,8 +50,7 @@ _AMOUNT_EN = (
 _MEANS_EN = (
     r"rope|noose|gun|pistol|rifle|shotgun|firearm|bullets?|blade|razor|knife|pills|tablets"
     r"|charcoal|hose|helium|nitrogen|bleach|pesticide|paraquat|antifreeze|poison|exhaust"
-    r"|belt|cord|ligature|extension cord|plastic bag|gas|"
-    + _DRUG_EN
+    r"|belt|cord|ligature|extension cord|plastic bag|gas|" + _DRUG_EN
 )
 
 EN: list[Rule] = [
@@ -90,7 +89,8 @@ EN: list[Rule] = [
         "en.cue.symptom",
         r"\b(?:heart (?:is )?(?:racing|pounding|slow|skipping|fluttering|beating (?:weird|fast"
         r"|slow))|cant (?:breathe|stay awake|feel my|keep my eyes open)|ears? (?:are )?ringing"
-        r"|throwing up|threw up|vomiting|everything(?: is|s)? spinning|getting (?:really )?(?:sleepy"
+        r"|throwing up|threw up|vomiting|everything(?: is|s)? spinning"
+        r"|getting (?:really )?(?:sleepy"
         r"|drowsy|dizzy)|(?:so|really|very) (?:dizzy|drowsy|sleepy)|mouth is burning|hands? (?:wont"
         r" stop|are) shaking|starting to (?:sweat|shake|feel heavy|fade)|coughing up blood"
         r"|vision (?:is )?(?:blurry|going)|blacking out|passing out)\b",
@@ -98,14 +98,19 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.cue.location",
-        r"\b(?:im|i am|i m|sitting|standing|lying|laying|sat|stood|waiting|already|now) (?:\w+ ){0,2}"
+        r"\b(?:im|i am|i m|sitting|standing|lying|laying|sat|stood|waiting|already|now)"
+        r" (?:\w+ ){0,2}"
         r"(?:on|at|in|by|near|over|under|on top of|at the top of|at the edge of) (?:the|a|my|this"
         r"|that) (?:\w+ ){0,2}(?:roof|rooftop|bridge|ledge|cliffs?|edge|tracks|railway|train tracks"
         r"|platform|balcony|window ?sill|car park|parking garage|multi ?storey|quarry|river|sea"
         r"|lake|reservoir|pier|top floor|building|tower|bath|bathtub|garage|woods|forest)\b"
         r"|\b(?:engine|car) (?:is )?running\b.*\b(?:garage|door|shut|closed)\b"
         r"|\b(?:garage|door|shut|closed)\b.*\bengine (?:is )?running\b"
-        r"|\bon the (?:roof|bridge|ledge|tracks)(?: now| rn| right now)\b"
+        r"|\bon the (?:\w+ )?(?:roof|bridge|ledge|tracks)(?: of (?:the|my) \w+)?"
+        r"(?: now| rn| right now"
+        r"| behind)\b|\b(?:sittin|sitting|standing|lying) on (?:the )?(?:train )?tracks\b"
+        r"|\b(?:be|get) on the (?:tracks|bridge|roof|ledge) before\b|\bin the car by the\b"
+        r"|\b(?:its|it is) so quiet up here\b|\bup here\b.*\b(?:bye|goodbye|sorry)\b"
         r"|\b(?:gun|knife|blade|razor|rope|noose|pills) (?:is )?in my (?:lap|hand|mouth)\b"
         r"|\b(?:in|with) (?:the|my) (?:lap|hand) (?:right )?now\b",
         role="location",
@@ -136,6 +141,15 @@ EN: list[Rule] = [
         r"|ready|almost done|happening)\b|\b(?:doing|gonna do|going to do|do) it (?:tonight"
         r"|today|tomorrow|after|before|this|next|on|when|once|at|soon)\b"
         r"|\b(?:dont|do not) try to stop me\b|\bnot turning (?:the car )?(?:around|back)\b"
+        r"|\b(?:finally )?(?:going to|gonna|will|ll) (?:use (?:it|them)|do it|go through with it"
+        r"|go over|end it)\b|\b(?:do|doing) it (?:first|together|at the same time)\b"
+        r"|\b(?:nobody|no one|none of us)(?:s| is| are)? coming back\b|\b(?:not|never) coming"
+        r" back\b|\bone way ticket\b|\bjust (?:have|need) to (?:decide|wait|pick|choose|find)\b"
+        r"|\b(?:made|have|got) a (?:suicide )?pact\b|\bset it for\b|\bpicked a (?:date|day)\b"
+        r"|\b(?:i|we) (?:have|ve got|ve|got) (?:a plan|everything (?:i|we) need|it all)\b"
+        r"|\bgot everything (?:i|we) need\b|\bwill be (?:quiet|over) soon\b|\bchecked (?:that|if)"
+        r" the (?:door|roof|gate)\b|\bfound (?:a|the) (?:quiet )?(?:spot|place)\b"
+        r"|\bsee where i(?:d| would) (?:go over|jump)\b"
         r"|\b(?:ctb|catch the bus)\b|\bi (?:just )?need to (?:take them|do it|pick the day|decide"
         r" where|work up the nerve)\b|\bjust (?:working up|need) the nerve\b|\bthis time (?:it"
         r" will|itll|im|i will|nothing)\b|\bmake sure (?:it works|nothing goes wrong|i dont wake"
@@ -144,7 +158,8 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.cue.despair",
-        r"\b(?:cant|cannot|can not) (?:do (?:this|it)|go on|take (?:it|this)|keep going|live like"
+        r"\b(?:cant|cannot|can not|cnt|cant really) (?:do (?:this|it|th\w{0,2}s)|go on"
+        r"|take (?:it|this)|keep going|live like"
         r" this)(?: \w+)? ?(?:anymore|any more|much longer)?\b|\bnot doing this anymore\b"
         r"|\b(?:want|need) (?:it|this|everything) to (?:be over|stop|end)\b|\bso tired of (?:all"
         r" )?(?:this|it|everything|living|life)\b|\b(?:wont|will not|not gonna|not going to) be"
@@ -156,7 +171,13 @@ EN: list[Rule] = [
         r"|\bwhen im gone\b|\bafter im gone\b|\bbefore i go\b|\bim going now\b"
         r"|\bno one (?:will|would) (?:miss|notice)\b|\bwho(?:ll| will| would) miss me\b"
         r"|\blived long enough\b|\b(?:be|am) better off (?:dead|gone)\b|\bwant to die\b"
-        r"|\bwont be needing\b|\bnobody (?:will|would) find me\b",
+        r"|\bwont be needing\b|\bnobody (?:will|would) find me\b|\btired of everything\b"
+        r"|\bnot scared anymore\b|\bcouldnt stay\b|\bwasnt your fault\b|\b(?:theyll|they will"
+        r"|theyd|they would|everyone will|everyone would|they re|theyre) (?:all )?(?:be )?(?:better"
+        r" off|understand later|be fine without me)\b|\bwould be better off (?:with|without)\b"
+        r"|\b(?:dont|do not|doesnt) want to (?:be here|go alone|exist|wake up)\b|\bi deserve (?:it"
+        r"|to die|to suffer)\b|\bonly way (?:out|to stop)\b|\bhate myself\b|\bmake it stop\b"
+        r"|\bcant anymore\b",
         role="despair",
         exclude=r"\b(?:cant|cannot) (?:do (?:this|it)|take (?:it|this)) (?:anymore )?(?:lol|haha)"
         r"|\bim done (?:with (?:work|my|the|this) (?:\w+)|for (?:today|the day|tonight)|eating"
@@ -169,9 +190,11 @@ EN: list[Rule] = [
         r"|most painless|surest|least painful)|what(?:s| is) the (?:fastest|quickest|best|easiest"
         r"|most painless|surest|least painful)|is (?:it|an? \w+ overdose|drowning|hanging"
         r"|jumping) (?:painful|quick|painless)|does (?:it|drowning|hanging|jumping|bleeding out)"
-        r" hurt|will (?:that|this|it) be enough|would (?:that|this|it) be enough|enough to)\b"
+        r" hurt|enough to)\b"
         r".*\b(?:die|dead|death|kill|lethal|fatal|not wake up|never wake up|work|be over|sure"
-        r"|over|overdose|painless|quick|enough|artery|end it|go|it)\b",
+        r"|over|overdose|painless|quick|enough|artery|end it|go|it)\b"
+        r"|\b(?:will|would|is|should) (?:that|this|it|\d+) be enough\b|\bthat should be enough\b"
+        r"|\bdo i need more\b",
         role="question",
         exclude=r"\bhow (?:many|much) (?:\w+ ){0,3}(?:can i|should i|am i allowed to|is safe"
         r"|is it safe|per day|a day|daily)\b(?! (?:\w+ ){0,6}(?:die|dead|not wake|lethal|fatal"
@@ -221,7 +244,8 @@ EN: list[Rule] = [
         r" )?(?:took|swallowed|overdosed|was hanging|is hanging|hanged|cut|slit|jumped|is on the"
         r" (?:roof|bridge|ledge)|sent me (?:a )?(?:pic|photo|picture|message)|texted me goodbye"
         r"|said goodbye|isnt (?:answering|responding|breathing)|wont wake up|locked (?:herself"
-        r"|himself|themselves))\b",
+        r"|himself|themselves))\b|\b(?:posted|sent|wrote) (?:a )?(?:suicide note|goodbye"
+        r" (?:note|letter|message)|pic of (?:a load of |some )?pills)\b",
         role="third_party",
     ),
 ]
@@ -237,7 +261,8 @@ _AMOUNT_ZH = (
     r"|十几|一百|上百|一把|一大把|好多|很多"
 )
 _MEANS_ZH = (
-    _DRUG_ZH + r"|绳子|绳套|麻绳|木炭|炭|胶带|刀片|美工刀|小刀|水果刀|菜刀|刀|剃须刀|楼顶|天台|顶楼|高楼"
+    _DRUG_ZH
+    + r"|绳子|绳套|麻绳|木炭|炭|胶带|刀片|美工刀|小刀|水果刀|菜刀|刀|剃须刀|楼顶|天台|顶楼|高楼"
     r"|阳台|窗台|桥|江|河|海|湖|水库|铁轨|卧轨|煤气|跳楼|上吊|[几一二三四五六七八九十两\d]+楼|🌉|💊|🔪|🪢|⚰|🪦"
 )
 
@@ -245,7 +270,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.cue.possession",
         r"(?:买好|买了|准备好|准备了|攒了|攒够|存了|囤了|藏了|偷了|拿了|带着|备好|放在|藏在|我有|手里有|家里有)"
-        r"|(?:都|已经)(?:买|准备|弄|搞)(?:好|到)了|在(?:床底下|抽屉|包里|车里|笔袋里|后备箱|口袋)",
+        r"|(?:都|已经)(?:买|准备|弄|搞)(?:好|到)了|在(?:床底下|抽屉|包里|车里|笔袋里|后备箱|车尾箱|口袋|柜子里|床边|手边)"
+        r"|(?:买|准备|弄|搞|拿)(?:好|到|咗)(?:了|喇)?|(?:我)?(?:老家|家里|这边)有|放在(?:床边|身边)|就在(?:柜子|抽屉|手边)",
         role="possession",
     ),
     Rule(
@@ -258,7 +284,8 @@ ZH: list[Rule] = [
     ),
     Rule(
         "zh.cue.ingestion",
-        rf"(?:吃了|吞了|服了|喝了|打了|注射了)\S{{0,6}}?(?:{_DRUG_ZH})",
+        rf"(?:吃了|吞了|服了|喝了|打了|注射了)\S{{0,6}}?(?:{_DRUG_ZH})"
+        rf"|(?:{_DRUG_ZH})\S{{0,4}}(?:已经|都)?(?:吃|吞|喝)(?:下去|掉)?了",
         role="ingestion",
         exclude=r"吃了药就好|吃了药好多了|按时吃了",
     ),
@@ -271,7 +298,7 @@ ZH: list[Rule] = [
     Rule(
         "zh.cue.location",
         r"(?:在|到了|站在|坐在|躺在|已经在|我在)(?:\S{0,6}?)(?:楼顶|天台|顶楼|桥上|桥边|江边|河边|海边|湖边|水库|铁轨"
-        r"|窗台|阳台(?:外|边)|栏杆外|悬崖|浴缸|车里|车库)|🌉\S{0,3}我到了|我到了",
+        r"|窗台|阳台(?:外|边)|栏杆外|悬崖|浴缸|车里|车库|窗边|后山|山上|海边|天桥)|🌉\S{0,3}我到了|我到了|而家喺|站在窗边",
         role="location",
         exclude=r"(?:天台|楼顶)(?:餐厅|酒吧|花园|派对|烧烤)|(?:海边|河边|江边|湖边)(?:玩|散步|度假|旅游|拍照|吃饭)"
         r"|(?:他|她|他们|男主|女主|主角|电影|剧里|小说)\S{0,4}(?:在|站在|坐在|躺在|到了)",
@@ -286,13 +313,17 @@ ZH: list[Rule] = [
         "zh.cue.resolve",
         r"决定了|已经决定|计划(?:定好|好)了|想好了|(?:日子|时间|地方)(?:定|选)(?:好)?了|就差|谁也别拦|别拦我|别劝(?:了|我)"
         r"|这次(?:不会再|一定|肯定|不会)(?:失败)?|查好了|(?:就|定)在\S{0,6}(?:那天|之后|之前)|下定决心"
-        r"|月底之前|不会再给大家添麻烦|不需要了|这次应该就不下来了|不下来了",
+        r"|月底之前|不会再给大家添麻烦|不需要了|这次应该就不下来了|不下来了|踩过点|就这几天|等周末|就等|准备下线"
+        r"|(?:过几天|很快)就(?:解脱|结束|走)|不会回来了|回不来了|动手|订好了|选好了|寄了"
+        r"|(?:都|已经)交代(?:好)?了|该交代的|后面的事|永久的那种|最后一次|考完试就|攒够了就",
         role="resolve",
     ),
     Rule(
         "zh.cue.despair",
         r"不想活|活不下去|撑不下去|坚持不下去|熬不下去|受不了了|不想再|活着没意思|人间不值得|想鼠|想死|去死|解脱"
-        r"|离开这个世界|不想醒|不会醒|不在了|没有我|添麻烦|拖累|宁愿死|一了百了|结束这一切|对不起(?:大家|所有人|爸妈|妈妈|爸爸)",
+        r"|离开这个世界|不想醒|不会醒|没有我\S{0,6}(?:更好|更轻松)|添麻烦|拖累|宁愿死|一了百了|结束这一切"
+        r"|活着也没意思|受够了(?:这一切|活着|这个世界)|是(?:一个|个)?负担|我走了\S{0,8}(?:更好|轻松)|emo到极点|唔想再"
+        r"|不想一个人走",
         role="despair",
         exclude=r"想死你|笑死|累死|饿死|热死|冷死|困死|烦死|气死|吓死|美死|香死",
     ),
@@ -316,7 +347,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.cue.abuse_now",
         r"(?:在|正在|又在)(?:打|揍|踹|掐)(?:我|她|他|孩子)|踹门|砸门|把我锁在|躲在(?:厕所|房间|柜子)|不会放过我"
-        r"|惨叫|喊救命|突然没声",
+        r"|惨叫|喊救命|突然没声|(?:回来|等会|今晚)(?:就)?(?:要)?(?:弄死|打死|杀了|收拾)我|磨刀|推下(?:了)?楼梯|躲在"
+        r"|拎住把刀|拿着(?:刀|菜刀)",
         role="abuse_now",
     ),
     Rule(
@@ -327,7 +359,43 @@ ZH: list[Rule] = [
     ),
 ]
 
-RULES: list[Rule] = [*EN, *ZH]
+# Means with hardly any everyday use in a support chat, and the emoji people use for them.
+LETHAL: list[Rule] = [
+    Rule(
+        "en.cue.lethal_means",
+        r"\b(?:noose|helium|charcoal|hose(?:pipe)?|exhaust|paraquat|pesticide|antifreeze"
+        r"|sodium nitrite|rope)\b|⚰|🪦|🪢|💊 ?x ?\d+|(?:💊 ?){2,}|\benough (?:pills|tablets|meds"
+        r"|saved|to (?:die|kill|not wake|end))\b|\benough saved\b",
+        role="lethal_means",
+        exclude=r"\brope (?:for|to) (?:climbing|camping|the tent|skipping|the boat|tie)|\bskipping"
+        r" rope\b|\bjump ?rope\b|\bclimbing rope\b|\bgarden hose\b|\bhelium balloons?\b"
+        r"|\bcharcoal (?:grill|bbq|barbecue|drawing|sketch|mask)",
+    ),
+    Rule(
+        "zh.cue.lethal_means",
+        r"绳子|绳套|木炭|炭|胶带|煤气|百草枯|农药|敌敌畏|毒鼠强|老鼠药|⚰|🪦|🪢|(?:💊){2,}|(?<![0-9])[3-9][0-9](?:多)?(?:片|粒|颗)"
+        r"|[三四五六七八九]十(?:多|几|来)?(?:片|粒|颗)|(?:一|两|几)(?:整)?(?:瓶|盒)(?:的)?(?:安眠药|药)",
+        role="lethal_means",
+        exclude=r"炭烤|烤肉|烧烤|木炭画|炭笔|透明胶带|胶带(?:封箱|打包)|跳绳|晾衣绳",
+    ),
+]
+
+# Another person in it with them: pacts, "neither of us", "looking for someone to go with".
+TOGETHER: list[Rule] = [
+    Rule(
+        "en.cue.together",
+        r"\b(?:together|at the same time|neither of us|both of us|the (?:two|three) of us"
+        r"|three of us|someone to (?:end it|go|do it|die) with|need a partner|pact)\b",
+        role="together",
+    ),
+    Rule(
+        "zh.cue.together",
+        r"一起|同时|我们两个|我们俩|我们三个|找(?:个)?(?:人|伴|同伴|搭子)|约好|相约|不想一个人",
+        role="together",
+    ),
+]
+
+RULES: list[Rule] = [*EN, *ZH, *LETHAL, *TOGETHER]
 
 
 @dataclass(frozen=True)
@@ -350,38 +418,77 @@ COMBINATIONS: tuple[Combination, ...] = (
     # Means at hand, with anything that says what they are for.
     Combination("means_at_hand", frozenset({"means", "possession"}), 3, _SUICIDE, _CONTEXT),
     # An overdose taken, or a poison swallowed: a medical emergency whatever the intent.
-    Combination("overdose", frozenset({"overdose"}), 4, frozenset({"suicide", "medical_emergency"})),
+    Combination(
+        "overdose", frozenset({"overdose"}), 4, frozenset({"suicide", "medical_emergency"})
+    ),
     # A medicine taken, said together with despair, a goodbye or a decision.
     Combination(
-        "ingested", frozenset({"ingestion"}), 4, frozenset({"suicide", "medical_emergency"}),
+        "ingested",
+        frozenset({"ingestion"}),
+        4,
+        frozenset({"suicide", "medical_emergency"}),
         frozenset({"despair", "farewell", "resolve"}),
     ),
     # At the edge, in the garage with the engine running, the gun in the lap.
     Combination(
-        "at_the_place", frozenset({"location"}), 4, _SUICIDE,
-        frozenset({"farewell", "despair", "resolve", "means", "timing"}),
+        "at_the_place",
+        frozenset({"location"}),
+        4,
+        _SUICIDE,
+        frozenset({"farewell", "despair", "resolve", "means", "timing", "symptom"}),
     ),
     Combination(
-        "affairs_in_order", frozenset({"preparation"}), 3, _SUICIDE,
+        "affairs_in_order",
+        frozenset({"preparation"}),
+        3,
+        _SUICIDE,
         frozenset({"resolve", "despair", "farewell"}),
     ),
     Combination(
-        "method_question", frozenset({"question", "means"}), 2,
+        "method_question",
+        frozenset({"question", "means"}),
+        2,
         frozenset({"suicide", "method_seeking"}),
     ),
     Combination(
-        "method_question_intent", frozenset({"question"}), 3,
+        "method_question_intent",
+        frozenset({"question"}),
+        3,
         frozenset({"suicide", "method_seeking"}),
         frozenset({"despair", "resolve", "possession"}),
     ),
     Combination("decided", frozenset({"resolve", "despair"}), 3, _SUICIDE),
+    # A goodbye said in despair reads as the last message it says it is.
+    Combination("goodbye", frozenset({"farewell", "despair"}), 3, _SUICIDE),
+    # Unambiguous means obtained or kept: preparation in C-SSRS terms.
+    Combination("lethal_means", frozenset({"lethal_means", "possession"}), 3, _SUICIDE),
     Combination(
-        "weapon_and_target", frozenset({"weapon", "target"}), 3, frozenset({"harm_to_others"}),
+        "lethal_means_context",
+        frozenset({"lethal_means"}),
+        2,
+        _SUICIDE,
+        frozenset({"despair", "resolve", "farewell", "question"}),
+    ),
+    # Planning it with someone else.
+    Combination(
+        "pact",
+        frozenset({"together"}),
+        3,
+        _SUICIDE,
+        frozenset({"resolve", "preparation", "lethal_means"}),
+    ),
+    Combination(
+        "weapon_and_target",
+        frozenset({"weapon", "target"}),
+        3,
+        frozenset({"harm_to_others"}),
         frozenset({"possession", "resolve", "timing", "location", "abuse_now"}),
     ),
     Combination("abuse_now", frozenset({"abuse_now"}), 3, frozenset({"abuse"})),
     Combination(
-        "someone_in_danger", frozenset({"third_party"}), 4,
+        "someone_in_danger",
+        frozenset({"third_party"}),
+        4,
         frozenset({"suicide", "medical_emergency"}),
     ),
 )

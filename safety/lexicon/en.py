@@ -521,7 +521,8 @@ _MODIFIERS = [
         "en.timing",
         r"\b(?:tonight|today|right now|this (?:evening|morning|afternoon|weekend|week)"
         r"|tomorrow(?: (?:morning|night|evening))?|tmrw|tmr|(?:on |this |next )(?:monday|tuesday"
-        r"|wednesday|thursday|friday|saturday|sunday)(?: (?:night|morning|evening))?|on my birthday|(?:in|within) (?:an?|one|two|few|a few"
+        r"|wednesday|thursday|friday|saturday|sunday)(?: (?:night|morning|evening))?|on my birthday"
+        r"|(?:in|within) (?:an?|one|two|few|a few"
         r"|(?<!\d)\d+) (?:hours?|hrs?|minutes?|mins?)|at (?:midnight|\d{1,2}(?: ?[ap]m)?)|before"
         r" (?:morning|dawn|sunrise)|when (?:everyone|they|my (?:\w+ )?(?:parents|family"
         r"|roommates?)) (?:is|are|goes|go) (?:asleep|to (?:sleep|bed)|out|away)|once (?:everyone"

@@ -1,6 +1,6 @@
 """The conversation store (SQLAlchemy 2 + Alembic)."""
 
 from soulchat.store.migrate import SchemaError
-from soulchat.store.store import ForgetReport, Store, StoredMessage, UserRecord
+from soulchat.store.store import ForgetReport, RiskEvent, Store, StoredMessage, UserRecord
 
-__all__ = ["ForgetReport", "SchemaError", "Store", "StoredMessage", "UserRecord"]
+__all__ = ["ForgetReport", "RiskEvent", "SchemaError", "Store", "StoredMessage", "UserRecord"]

@@ -87,3 +87,29 @@ class SafetyEvent(Base):
     tier: Mapped[int] = mapped_column(Integer)
     categories: Mapped[str] = mapped_column(String(256))  # comma-separated
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditLogEntry(Base):
+    """One safety-relevant event of a crisis conversation, append-only and hash-chained
+    (``safety.audit``). No message text and nothing that identifies the user: it must stay
+    verifiable after the user's data is deleted, so it has no foreign keys."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        UniqueConstraint("seq", name="uq_audit_log_seq"),
+        UniqueConstraint("hash", name="uq_audit_log_hash"),
+        Index("ix_audit_log_event_created_at", "event", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... with no gaps
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
+    event: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: survives deletions
+    subject: Mapped[str] = mapped_column(String(64))  # pseudonymous, e.g. "conversation:123"
+    tier: Mapped[int | None] = mapped_column(Integer)
+    categories: Mapped[str] = mapped_column(String(256))  # comma-separated, sorted
+    actor: Mapped[str] = mapped_column(String(64))  # "bot", "system" or "operator:…"
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON object of small fields
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -7,7 +7,7 @@ take and return plain values, never ORM objects, so nothing leaks a session.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
@@ -40,6 +40,17 @@ class StoredMessage:
         if self.role == "assistant" and self.reply_to_id is not None:
             return (self.reply_to_id, 1)
         return (self.id, 0)
+
+
+@dataclass(frozen=True)
+class RiskEvent:
+    kind: str  # "inbound_risk", "guard_risk" or "risk_resolved"
+    tier: int
+    categories: frozenset[str]
+    at: datetime
+
+
+RISK_KINDS = ("inbound_risk", "guard_risk", "risk_resolved")
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,35 @@ class Store:
             )
             session.commit()
 
+    def risk_history(self, user_id: int, recent: int = 50) -> list[RiskEvent]:
+        """A user's risk events, oldest first: every high-tier (3-4) one and resolution, plus
+        the ``recent`` latest others. Risk belongs to the person, not to one conversation, so a
+        /reset does not clear a disclosed plan."""
+        kinds = SafetyEvent.kind.in_(RISK_KINDS)
+        with self._session() as session:
+            lasting = select(SafetyEvent).where(
+                SafetyEvent.user_id == user_id,
+                kinds,
+                (SafetyEvent.tier >= 3) | (SafetyEvent.kind == "risk_resolved"),
+            )
+            latest = (
+                select(SafetyEvent)
+                .where(SafetyEvent.user_id == user_id, kinds, SafetyEvent.tier < 3)
+                .order_by(SafetyEvent.id.desc())
+                .limit(recent)
+            )
+            rows = {row.id: row for row in session.scalars(lasting)}
+            rows.update({row.id: row for row in session.scalars(latest)})
+            return [
+                RiskEvent(
+                    kind=row.kind,
+                    tier=row.tier,
+                    categories=frozenset(c for c in row.categories.split(",") if c),
+                    at=_aware(row.created_at),
+                )
+                for _, row in sorted(rows.items())
+            ]
+
     def highest_risk_tier(self, conversation_id: int) -> int:
         """The highest inbound risk tier recorded in a conversation (0 if none)."""
         with self._session() as session:
@@ -294,6 +334,11 @@ class Store:
             )
             session.commit()
             return _rowcount(result)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything here is stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rowcount(result: Any) -> int:

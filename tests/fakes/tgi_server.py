@@ -4,7 +4,7 @@ It speaks the routes SoulChat uses, in the shapes of TGI's OpenAPI spec
 (``../shared/specs/tgi-openapi.json``) and with TGI's wire habits: HTTP/1.1 keep-alive,
 chunked server-sent events, ``data: [DONE]`` after Messages API streams only, the
 end-of-sequence token streamed as a special token, stop strings included in the output, and
-TGI's own parameter validation (422). Every reply is the same few tokens.
+TGI's own parameter validation (422). Unless scripted (below), every reply is the same few tokens.
 
 Faults are queued and taken by the generation requests that follow, one per request::
 
@@ -13,11 +13,17 @@ Faults are queued and taken by the generation requests that follow, one per requ
         backend = TGIBackend(tgi.url)
         ...
         assert tgi.exchanges[0].status == 429
+
+The reply can be scripted, for clients that parse what the model says (a JSON verdict)::
+
+    with FakeTGIServer(reply_text='{"tier": 0}') as tgi:
+        tgi.reply_with('{"tier": 4, "categories": ["suicide"]}')  # from the next request on
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -81,8 +87,14 @@ class ClientGone(Exception):
 
 
 class FakeTGIServer:
-    def __init__(self, tokens: tuple[str, ...] = REPLY_TOKENS, *, token_delay: float = 0.0) -> None:
-        self.tokens = tokens
+    def __init__(
+        self,
+        tokens: tuple[str, ...] = REPLY_TOKENS,
+        *,
+        token_delay: float = 0.0,
+        reply_text: str | None = None,
+    ) -> None:
+        self.tokens = tokens if reply_text is None else split_reply(reply_text)
         self.token_delay = token_delay
         self.ready = True
         self.exchanges: list[Exchange] = []
@@ -131,6 +143,12 @@ class FakeTGIServer:
 
     def generation_exchanges(self) -> list[Exchange]:
         return [e for e in self.exchanges if e.path in GENERATION_ROUTES]
+
+    # -- scripted replies -----------------------------------------------------------------
+    def reply_with(self, text: str) -> None:
+        """Answer every later generation request with ``text`` (streamed word by word, or
+        whole in a non-streaming reply), cut at ``max_tokens`` words as usual."""
+        self.tokens = split_reply(text)
 
     # -- fault switches -------------------------------------------------------------------
     def fail_next(self, status: int, *, count: int = 1, retry_after: str | None = None) -> None:
@@ -357,6 +375,12 @@ class _Handler(BaseHTTPRequestHandler):
             return json.loads(raw) if raw else None
         except json.JSONDecodeError:
             return None
+
+
+def split_reply(text: str) -> tuple[str, ...]:
+    """``text`` as the fake's tokens: words with the whitespace that follows them, so that
+    joining them gives ``text`` back."""
+    return tuple(re.findall(r"\S+\s*|\s+", text))
 
 
 # -- payloads, in the spec's shapes ---------------------------------------------------------

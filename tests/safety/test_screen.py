@@ -375,9 +375,19 @@ def test_means_and_timing_escalate_ideation(screen: LexiconScreen) -> None:
 
 
 def test_modifiers_alone_do_not_fire(screen: LexiconScreen) -> None:
-    assert screen.assess("pills tonight, goodbye rope bridge").tier <= 2
     assert screen.assess("I'll take my pills tonight").tier == 0
     assert screen.assess("今晚去天台").tier == 0
+    assert screen.assess("bought a new rope for climbing today").tier == 0
+    assert screen.assess("I have my pills with me, see you tomorrow").tier == 0
+
+
+def test_cues_combine_into_a_tier(screen: LexiconScreen) -> None:
+    # Unambiguous means, a time and a goodbye: imminent, though no word says "suicide".
+    assert screen.assess("🪢 tonight. goodbye everyone").tier == 4
+    # Means obtained, with despair: preparation.
+    assert screen.assess("got the charcoal today. I can't do this anymore").tier >= 3
+    # A means bought for an ordinary reason stays quiet.
+    assert screen.assess("got charcoal for the barbecue today").tier == 0
 
 
 def test_signals_are_rule_ids_not_user_text(screen: LexiconScreen) -> None:

@@ -122,8 +122,8 @@ def test_retention_purges_idle_conversations(store: Store) -> None:
 
 def test_database_behind_is_a_clear_error(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     Store.open(store_url).close()
-    monkeypatch.setattr(migrations, "head_revision", lambda: "0002")
-    with pytest.raises(SchemaError, match=r"needs 0002.*soulchat db upgrade"):
+    monkeypatch.setattr(migrations, "head_revision", lambda: "9999")  # a revision to come
+    with pytest.raises(SchemaError, match=r"needs 9999.*soulchat db upgrade"):
         Store.open(store_url)
 
 
