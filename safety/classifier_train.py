@@ -111,7 +111,9 @@ def _forward(
     """Mean-of-rows logits for a batch, plus what the backward pass needs."""
     index = np.concatenate(batch) if batch else np.zeros(0, dtype=np.int64)
     segment = np.repeat(np.arange(len(batch)), [len(rows) for rows in batch])
-    scale = np.concatenate([np.full(len(r), 1.0 / max(len(r), POOL_FLOOR), np.float32) for r in batch])
+    scale = np.concatenate(
+        [np.full(len(r), 1.0 / max(len(r), POOL_FLOOR), np.float32) for r in batch]
+    )
     logits = np.tile(bias, (len(batch), 1))
     np.add.at(logits, segment, weights[index] * scale[:, None])
     return logits, index, segment, scale

@@ -58,6 +58,7 @@ Role = Literal[
     "third_party",
     "lethal_means",
     "together",
+    "abuser_returns",
 ]
 ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 

@@ -96,6 +96,8 @@ class LexiconScreen:
             return NO_RISK
         signals = [rule for rule in hits if rule.role == "signal"]
         roles: set[str] = {rule.role for rule in hits if rule.role != "signal"}
+        # Combinations may also ask for a kind of signal: "category:abuse".
+        roles |= {f"category:{c}" for rule in signals for c in rule.categories}
         combos = [c for c in self._combinations if _complete(c, roles)]
         categories = frozenset().union(
             *(rule.categories for rule in signals), *(c.categories for c in combos)
@@ -135,10 +137,28 @@ def _escalate(tier: int, roles: set[str]) -> int:
 WINDOW_MESSAGES = 6
 
 
-# Without a single lexicon cue, the classifier alone may say "elevated" but no more: its
-# mistakes are ordinary sad or dramatic messages, and a person who mentions no means, no
+# The classifier's tier counts in full only beside a lexicon cue that speaks of risk itself
+# (a signal, despair, a decision, preparation, a place, an overdose, a method question ...).
+# Beside none, or only cues that are everyday words on their own (a time, "I have", a knife,
+# a goodbye), it may say "elevated" but no more: measured on the project's suites, its
+# mistakes are ordinary farewells, grief and drama, and a person who mentions no means, no
 # plan, no self-harm and no wish to die does not need crisis lines pushed at them.
 UNCUED_CLASSIFIER_CAP = 1
+EVERYDAY_CUES = frozenset(
+    {
+        "timing",
+        "possession",
+        "means",
+        "weapon",
+        "symptom",
+        "qualifier",
+        "farewell",
+        "target",
+        "together",
+        "ingestion",
+        "abuser_returns",
+    }
+)
 
 
 class RiskScreen:
@@ -159,7 +179,8 @@ class RiskScreen:
         if self.classifier is None:
             return assessment
         verdict = self.classifier.assess(text)
-        tier = verdict.tier if cues else min(verdict.tier, UNCUED_CLASSIFIER_CAP)
+        risky = cues - EVERYDAY_CUES
+        tier = verdict.tier if risky else min(verdict.tier, UNCUED_CLASSIFIER_CAP)
         if tier == 0:
             return assessment
         learned = RiskAssessment(tier, verdict.categories, (f"clf.t{tier}",), verdict.score)

@@ -7,7 +7,7 @@ reports as signals. The output filter's rules live in ``safety.lexicon.replies``
 
 from __future__ import annotations
 
-from safety.lexicon import conditions, cues, emoji, en, zh
+from safety.lexicon import conditions, cues, danger, emoji, en, zh
 from safety.lexicon.cues import COMBINATIONS as DEFAULT_COMBINATIONS
 from safety.rules import Rule
 
@@ -16,6 +16,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     *zh.RULES,
     *conditions.RULES,
     *cues.RULES,
+    *danger.RULES,
     *emoji.RULES,
 )
 

@@ -103,7 +103,8 @@ EN: list[Rule] = [
         "en.eating_emergency",
         r"\b(?:vomit(?:ing|ed)?|throwing up|threw up|puk(?:ing|ed)) (?:up )?blood\b"
         r"|\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)|heart (?:is )?"
-        r"(?:racing|skipping|pounding|fluttering|beating weird))\b.*\b(?:not eat|havent eaten"
+        r"(?:racing|skipping|pounding|fluttering|beating weird)|heartbeat (?:is )?(?:all )?(?:weird"
+        r"|irregular|off|funny|skipping)|cramp(?:s|ing)?)\b.*\b(?:not eat|havent eaten"
         r"|no food|purg|throw(?:ing)? up|laxatives|starv|fasting|fast for)"
         r"|\b(?:not eat|havent eaten|no food|purg|throw(?:ing)? up|laxatives|starv|fasting"
         r"|fast for)\w*\b.*\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)"
@@ -195,7 +196,7 @@ ZH: list[Rule] = [
     Rule(
         "zh.eating_disorder",
         r"催吐|抠(?:喉|嗓子)|暴食(?:后|完)?(?:又)?(?:吐|催吐)|吃完(?:就|又)?(?:去)?(?:吐掉|抠)"
-        r"|(?:好几|几|[两三四五六七八九十]|\d+)天(?:都)?没(?:有)?吃(?:东西|饭|任何东西)"
+        r"|(?:好几|几|[两三四五六七八九十]|\d+)天(?:都)?没(?:有)?吃(?:东西|饭|任何东西)|一天(?:只)?吃一(?:个|顿|点|口)"
         r"|(?:吃|用)泻药(?:减肥|瘦)|(?:厌食|暴食)症|饿(?:着)?自己|不敢吃(?:东西|饭)|绝食",
         2,
         EATING,
@@ -204,7 +205,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.eating_emergency",
         r"(?:吐|呕)血|(?:晕倒|昏倒|晕过去|昏过去|心慌|心跳(?:好|很)?(?:快|乱|不齐)|胸(?:口)?(?:疼|痛|闷))"
-        r".*(?:没吃|不吃|催吐|泻药|节食|饿)|(?:没吃|不吃|催吐|泻药|节食|饿).*(?:晕倒|昏倒|晕过去|昏过去"
+        r".*(?:没吃|不吃|催吐|泻药|节食|饿|一天(?:只)?吃一)|(?:没吃|不吃|催吐|泻药|节食|饿|一天(?:只)?吃一)"
+        r".*(?:晕倒|昏倒|晕过去|昏过去"
         r"|心慌|心跳(?:好|很)?(?:快|乱|不齐)|胸(?:口)?(?:疼|痛|闷))",
         3,
         EATING_MEDICAL,

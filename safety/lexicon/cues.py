@@ -229,7 +229,9 @@ EN: list[Rule] = [
         r"\b(?:hitting|beating|hurting|choking|strangling|kicking|slamming) (?:me|my (?:\w+ )?"
         r"(?:mom|mum|mother|sister|brother|little \w+)|her|him) (?:\w+ )?(?:right now|now|again"
         r"|into)\b|\bbanging on the (?:door|wall)\b|\b(?:locked|trapped|stuck) (?:me )?in\b"
-        r"|\bwont let me (?:out|leave|go)\b|\bhiding (?:in|from)\b|\b(?:finish what he started"
+        r"|\bwont let me (?:out|leave|go)\b|\bhiding (?:in|from)\b|\b(?:said|says|threatened)"
+        r" (?:\w+ ){0,8}(?:hell|hed|he will|he would|she ll|shell|shed) (?:use (?:it|the \w+) on|kill"
+        r"|shoot|stab) (?:me|us|the kids)\b|\b(?:finish what he started"
         r"|see you tonight|youre next|im next)\b|\b(?:he|she|they)(?: s| is| has| ve)? (?:got|has)"
         r" a (?:knife|gun)\b|\b(?:said|says|threatened|texted) (?:that )?(?:he|she|they)(?:ll"
         r"| will| would| d| is going to| s going to)? (?:kill|hurt|use it on|finish) (?:me|us"
@@ -254,10 +256,10 @@ _DRUG_ZH = (
     r"安眠药|安定|地西泮|艾司唑仑|阿普唑仑|劳拉西泮|氯硝西泮|佐匹克隆|唑吡坦|思诺思|止痛药|扑热息痛|对乙酰氨基酚"
     r"|布洛芬|阿司匹林|曲马多|可待因|吗啡|芬太尼|镇静剂|抗抑郁药|舍曲林|氟西汀|帕罗西汀|西酞普兰|艾司西酞普兰"
     r"|文拉法辛|米氮平|曲唑酮|碳酸锂|锂盐|拉莫三嗪|喹硫平|奥氮平|利培酮|阿米替林|感冒药|降压药|心脏药|胰岛素"
-    r"|褪黑素|药片|药丸|胶囊|百草枯|敌敌畏|农药|老鼠药|毒鼠强|除草剂|杀虫剂|洁厕灵|消毒水|药"
+    r"|褪黑素|史蒂诺斯|斯蒂诺斯|普拿疼|必理痛|药片|药丸|胶囊|百草枯|敌敌畏|农药|老鼠药|毒鼠强|除草剂|杀虫剂|洁厕灵|消毒水|药"
 )
 _AMOUNT_ZH = (
-    r"一整|整整|整|全部|所有(?:的)?|(?<![0-9])[1-9][0-9](?:多)?|(?<![0-9])[0-9]{3,}|几十|[二三四五六七八九两]十(?:多|几|来)?"
+    r"一整|整整|整排|整板|整|全部|所有(?:的)?|(?<![0-9])[1-9][0-9](?:多)?|(?<![0-9])[0-9]{3,}|几十|[二三四五六七八九两]十(?:多|几|来)?"
     r"|十几|一百|上百|一把|一大把|好多|很多"
 )
 _MEANS_ZH = (
@@ -306,7 +308,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.cue.preparation",
         r"遗书|遗言|遗嘱|(?:把|将)?\S{0,6}(?:送给|转给|留给|托付给|交给)了?|托付|(?:房间|东西)(?:都)?收拾(?:干净|好)了"
-        r"|(?:账号|密码)\S{0,6}(?:告诉|留给|交给)|后事|(?:都|已经)安排好了|删(?:了|掉了)(?:所有|微博|朋友圈|账号)",
+        r"|(?:账号|密码)\S{0,6}(?:告诉|留给|交给)|后事|(?:都|已经)安排好了|删(?:了|掉了)(?:所有|微博|朋友圈|账号)"
+        r"|(?:照片|好友|聊天记录|账号|微博|朋友圈)\S{0,8}删(?:完|光|掉|了)",
         role="preparation",
     ),
     Rule(
@@ -330,7 +333,7 @@ ZH: list[Rule] = [
     Rule(
         "zh.cue.question",
         r"(?:多少|几|哪种|什么|怎么|多久|多长时间|多深|多高)\S{0,12}(?:会死|才会死|能死|致死|死得|不痛|不会痛|没痛苦"
-        r"|不醒|醒不过来|失去意识|一定会死|死掉|死法|最快|保证)|致死量|(?:哪种|什么)死法",
+        r"|不醒|醒不过来|失去意识|一定会死|死掉|死法|最快|保证|才会(?:坏掉|死|没命|衰竭))|致死量|(?:哪种|什么)死法",
         role="question",
     ),
     Rule("zh.cue.means", _MEANS_ZH, role="means"),
@@ -354,7 +357,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.cue.third_party",
         r"(?:我|我的)(?:朋友|室友|同学|哥哥|姐姐|弟弟|妹妹|妈妈|爸爸|男朋友|女朋友|老公|老婆|闺蜜)(?:刚|刚刚|刚才)?"
-        r"(?:吃了|吞了|割腕|跳|上吊|发来|说再见|不接电话|联系不上)",
+        r"(?:吃了|吞了|割腕|跳|上吊|发来|说再见|不接电话|联系不上)"
+        r"|(?:朋友|室友|同学|哥|姐|弟|妹|妈|爸|男朋友|女朋友|老公|老婆|闺蜜)\S{0,8}(?:发了|写了|留了)\S{0,2}遗书",
         role="third_party",
     ),
 ]
@@ -364,7 +368,7 @@ LETHAL: list[Rule] = [
     Rule(
         "en.cue.lethal_means",
         r"\b(?:noose|helium|charcoal|hose(?:pipe)?|exhaust|paraquat|pesticide|antifreeze"
-        r"|sodium nitrite|rope)\b|⚰|🪦|🪢|💊 ?x ?\d+|(?:💊 ?){2,}|\benough (?:pills|tablets|meds"
+        r"|sodium nitrite|rope)\b|⚰|🪦|🪢|🌉|💊 ?x ?\d+|(?:💊 ?){2,}|\benough (?:pills|tablets|meds"
         r"|saved|to (?:die|kill|not wake|end))\b|\benough saved\b",
         role="lethal_means",
         exclude=r"\brope (?:for|to) (?:climbing|camping|the tent|skipping|the boat|tie)|\bskipping"
@@ -485,6 +489,13 @@ COMBINATIONS: tuple[Combination, ...] = (
         frozenset({"possession", "resolve", "timing", "location", "abuse_now"}),
     ),
     Combination("abuse_now", frozenset({"abuse_now"}), 3, frozenset({"abuse"})),
+    # Abuse disclosed, and the abuser due back or about to be alone with the person.
+    Combination(
+        "abuse_recurring",
+        frozenset({"abuser_returns", "category:abuse"}),
+        3,
+        frozenset({"abuse"}),
+    ),
     Combination(
         "someone_in_danger",
         frozenset({"third_party"}),

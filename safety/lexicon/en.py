@@ -341,6 +341,9 @@ _INTENT = [
         r"\b(?:going to|gonna|will|ill|plan to|plan on|planning to|planning on|decided to|ready to"
         r"|about to|intend to|intending to|made up my mind to|determined to|finally going to"
         rf"|tonight i|tonight im|today im) (?:\w+ ){{0,2}}(?:{_SUICIDE_ACTS})\b"
+        r"|\b(?:im|i am|i m) (?:\w+ )?(?:jumping (?:off|from)|walking into (?:the )?(?:sea|ocean"
+        r"|river|lake|traffic)|hanging myself|killing myself|ending (?:it all|my life)|overdosing)\b"
+        r"|\b(?:going to|gonna|will|ill) walk into (?:the )?(?:sea|ocean|river|lake|traffic)\b"
         r"|\b(?:i|ive|i have) (?:got |made |have )?(?:a|the|my) plan (?:to|for|of how|how) (?:to )?"
         r"(?:kill|die|end|do it|suicide)",
         3,
@@ -467,8 +470,8 @@ _OTHERS = [
     Rule(
         "en.harm_others",
         r"\b(?:want|wanna|going|gonna|plan|planning|about|ready|decided|thinking about|urge|urges)"
-        r" (?:to )?(?:kill|murder|stab|shoot|strangle|poison|hurt|beat up|attack)"
-        rf" (?:{_PEOPLE})\b",
+        r" (?:to )?(?:really |seriously |actually )?(?:kill|murder|stab|shoot|strangle|poison|hurt"
+        rf"|beat up|attack) (?:{_PEOPLE})\b",
         2,
         OTHERS,
         exclude=_neg(r"kill|murder|stab|shoot|strangle|poison|hurt|beat up|attack")

@@ -1,0 +1,136 @@
+"""Screening cost and quality: the full screen against the lexicon alone, in the same run.
+
+1. Latency and throughput on one core. Every message of the project's suites
+   (``tests/safety/suites``) is screened the way the service screens it: the message, and the
+   conversation's recent messages read together (``RiskScreen.assess_conversation``). The
+   process is pinned to one CPU; each screen runs over the whole stream ``--reps`` times,
+   alternating, and per-message latencies of all repetitions are pooled. Target: p99 ≤ 5 ms.
+2. Quality on the suites: must-catch cases (tier 3-4) scored below 3; benign look-alikes scored
+   2 or above (target ≤ 5%); recall and precision per tier over every suite.
+
+    .venv/bin/python benchmarks/safety.py
+
+Progress goes to stderr; the last line on stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_common import logger  # noqa: E402
+from safety.classifier import RiskClassifier  # noqa: E402
+from safety.evaluation import (  # noqa: E402
+    Case,
+    false_alarms,
+    load_cases,
+    missed,
+    score,
+    tier_figures,
+)
+from safety.screen import LexiconScreen, RiskScreen  # noqa: E402
+
+SUITES = Path(__file__).resolve().parents[1] / "tests" / "safety" / "suites"
+log = logger("safety")
+
+
+def stream_of(cases: list[Case]) -> list[list[str]]:
+    """What the service screens, message by message: each message with the ones before it."""
+    windows = []
+    for case in cases:
+        for end in range(1, len(case.messages) + 1):
+            windows.append(list(case.messages[:end]))
+    return windows
+
+
+def timed(screen: RiskScreen, windows: list[list[str]]) -> tuple[list[float], float]:
+    latencies = []
+    started = time.perf_counter()
+    for window in windows:
+        before = time.perf_counter()
+        screen.assess_conversation(window)
+        latencies.append(time.perf_counter() - before)
+    return latencies, time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def quality(screen: RiskScreen, cases: list[Case]) -> dict[str, Any]:
+    scored = score(screen, cases)
+    must = sum(1 for c in cases if c.suite == "must_catch")
+    benign = sum(1 for c in cases if c.suite == "benign")
+    alarms = false_alarms(scored)
+    return {
+        "must_catch_missed": len(missed(scored)),
+        "must_catch_cases": must,
+        "benign_at_tier_2_or_above": len(alarms),
+        "benign_cases": benign,
+        "benign_false_alarm_rate": round(len(alarms) / benign, 4),
+        "per_tier": [
+            {
+                "tier": f.tier,
+                "support": f.support,
+                "recall": round(f.recall, 3),
+                "precision": round(f.precision, 3),
+            }
+            for f in tier_figures(scored)
+        ],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=5, help="passes over the stream per screen")
+    parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin to")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.cpu})
+    cases = load_cases(SUITES)
+    windows = stream_of(cases)
+    full = RiskScreen(LexiconScreen(), RiskClassifier.load())
+    lexicon = RiskScreen(LexiconScreen(), None)
+    screens = {"full": full, "lexicon": lexicon}
+    log(f"{len(cases)} cases, {len(windows)} messages per pass, {args.reps} passes per screen")
+    for screen in screens.values():  # warm up: compiled patterns, numpy, caches
+        timed(screen, windows[:50])
+    latencies: dict[str, list[float]] = {name: [] for name in screens}
+    elapsed: dict[str, float] = dict.fromkeys(screens, 0.0)
+    for rep in range(args.reps):
+        for name, screen in screens.items() if rep % 2 == 0 else reversed(screens.items()):
+            values, seconds = timed(screen, windows)
+            latencies[name] += values
+            elapsed[name] += seconds
+    result: dict[str, Any] = {"benchmark": "safety", "messages": len(windows) * args.reps}
+    for name in screens:
+        values = latencies[name]
+        result[name] = {
+            "p50_ms": round(statistics.median(values) * 1000, 3),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 3),
+            "max_ms": round(max(values) * 1000, 3),
+            "messages_per_s_one_core": round(len(values) / elapsed[name], 1),
+        }
+        log(f"{name}: {result[name]}")
+    result["throughput_ratio_full_vs_lexicon"] = round(
+        result["full"]["messages_per_s_one_core"] / result["lexicon"]["messages_per_s_one_core"],
+        3,
+    )
+    result["p99_target_ms"] = 5.0
+    for name, screen in screens.items():
+        result[name]["quality"] = quality(screen, cases)
+        log(f"{name} quality: {result[name]['quality']}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""A conversation's risk in the service: built up over several messages, kept across /reset,
+and raised (never lowered, never waited for) by the optional LLM guard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from bots.runtime import open_service
+from bots.service import ConversationService
+from soulchat.config import Settings
+from soulchat.store.models import SafetyEvent
+from tests.bots.test_service import RecordingSink, ScriptedBackend, _say
+from tests.fakes.tgi_server import FakeTGIServer
+
+GUARD_SAYS_IMMINENT = '{"tier": 4, "categories": ["suicide"]}'
+
+
+def _events(service: ConversationService) -> list[tuple[str, int]]:
+    with service.store.engine.connect() as connection:
+        rows = connection.execute(select(SafetyEvent.kind, SafetyEvent.tier)).all()
+    return [(kind, tier) for kind, tier in rows]
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_risk_spread_over_messages_gets_the_crisis_lines(
+    make_settings: Callable[..., Settings],
+) -> None:
+    sink = RecordingSink()
+    settings = make_settings(safety={"use_classifier": False})
+    async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as service:
+        await _say(service, sink, "I've got a bottle of sleeping pills next to me")
+        assert not any("988" in text for text in sink.of("notice"))
+        await _say(service, sink, "goodbye everyone, I'm sorry for everything")
+        assert any("988" in text for text in sink.of("notice"))
+        assert max(tier for kind, tier in _events(service) if kind == "inbound_risk") >= 2
+
+
+async def test_a_reset_does_not_clear_a_disclosed_plan(
+    make_settings: Callable[..., Settings],
+) -> None:
+    backend = ScriptedBackend()
+    sink = RecordingSink()
+    async with open_service(make_settings(), embedded_worker=True, backend=backend) as service:
+        await _say(service, sink, "I'm going to take all my pills tonight")
+        await service.reset("test", "ana")
+        await _say(service, sink, "just kidding, how are you?")
+    system_prompt = backend.prompts[-1].messages[0]["content"]
+    assert "crisis line" in system_prompt
+
+
+async def test_the_guard_raises_the_risk_after_the_first_answer(
+    make_settings: Callable[..., Settings],
+) -> None:
+    sink = RecordingSink()
+    with FakeTGIServer(reply_text=GUARD_SAYS_IMMINENT) as guard_server:
+        guard_server.hang_next(1.0)  # a slow guard must not hold the reply back
+        settings = make_settings(safety={"guard_url": guard_server.url, "guard_timeout_s": 5})
+        async with open_service(
+            settings, embedded_worker=True, backend=ScriptedBackend()
+        ) as service:
+            await _say(service, sink, "it's all arranged for the weekend, thanks for everything")
+            await _until(lambda: any("988" in text for text in sink.of("notice")))
+            kinds = [kind for kind, _ in sink.events if kind in ("final", "notice")]
+            assert kinds.index("final") < kinds.index("notice")
+            assert ("guard_risk", 4) in _events(service)
+            # The guard's tier holds for the next turn: the model gets the safety prompt.
+            await _say(service, sink, "anyway")
+    assert len(guard_server.exchanges) == 2
+
+
+async def test_a_guard_that_is_down_changes_nothing(
+    make_settings: Callable[..., Settings],
+) -> None:
+    sink = RecordingSink()
+    with FakeTGIServer(reply_text=GUARD_SAYS_IMMINENT) as guard_server:
+        guard_server.fail_next(503, count=5)
+        settings = make_settings(safety={"guard_url": guard_server.url})
+        async with open_service(
+            settings, embedded_worker=True, backend=ScriptedBackend()
+        ) as service:
+            await _say(service, sink, "hello, I had a long day at work")
+            await _until(lambda: len(guard_server.exchanges) >= 1)
+            await asyncio.sleep(0.2)
+            assert sink.of("final")
+            assert not sink.of("notice")
+            assert _events(service) == []
