@@ -26,9 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_common import logger  # noqa: E402
-from safety.classifier import RiskClassifier  # noqa: E402
-from safety.evaluation import (  # noqa: E402
+from benchmarks.bench_common import logger
+from safety.classifier import RiskClassifier
+from safety.evaluation import (
     Case,
     false_alarms,
     load_cases,
@@ -36,7 +36,7 @@ from safety.evaluation import (  # noqa: E402
     score,
     tier_figures,
 )
-from safety.screen import LexiconScreen, RiskScreen  # noqa: E402
+from safety.screen import LexiconScreen, RiskScreen
 
 SUITES = Path(__file__).resolve().parents[1] / "tests" / "safety" / "suites"
 log = logger("safety")

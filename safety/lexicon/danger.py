@@ -28,7 +28,8 @@ EN: list[Rule] = [
         r" on me|(?:keeps?|kept|started|starts|been) touching me|touch(?:es|ed)? me (?:down there"
         r"|there|when|at night|inappropriately|under)|comes? into my (?:room|bed) at night"
         r"|gets? into my bed|makes? me (?:stay|sleep|touch|do things|undress|take (?:off|my))"
-        r"|says? (?:its|it is) our secret|(?:threaten\w*|make|makes|made|forc\w*) (?:\w+ ){0,5}(?:sleep"
+        r"|says? (?:its|it is) our secret"
+        r"|(?:threaten\w*|make|makes|made|forc\w*) (?:\w+ ){0,5}(?:sleep"
         r" with|have sex with|send (?:nudes|pictures|photos))|hits? me with (?:a|the|his|her)"
         r" (?:belt|hanger|stick|cable|cord|shoe))\b",
         2,
@@ -45,7 +46,8 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.self_harm_escalating",
-        r"\b(?:go(?:ing)?|cut(?:ting)?|try(?:ing)?) (?:\w+ ){0,2}deeper\b|\bhit the (?:artery|vein)\b"
+        r"\b(?:go(?:ing)?|cut(?:ting)?|try(?:ing)?) (?:\w+ ){0,2}deeper\b"
+        r"|\bhit the (?:artery|vein)\b"
         r"|\bdown the (?:arm|wrist) not across\b|\b(?:cut|slit|slice) my (?:throat|neck)\b"
         r"|\bcutting (?:\w+ ){0,3}isnt enough (?:anymore)?\b",
         3,
@@ -54,7 +56,8 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.self_harm_wound",
-        r"\b(?:(?:burn(?:ed|t|ing)?|cut(?:ting)?|scratch(?:ed|ing)?) (?:my ?self|my (?:arms?|wrists?"
+        r"\b(?:(?:burn(?:ed|t|ing)?|cut(?:ting)?|scratch(?:ed|ing)?)"
+        r" (?:my ?self|my (?:arms?|wrists?"
         r"|thighs?|legs?|skin|stomach))|my (?:cuts|burns|wounds|self ?harm wounds)) (?:\w+ ){0,12}"
         r"(?:infected|pus|oozing"
         r"|white and leathery|leathery|cant feel (?:it|anything)|wont close|needs? stitches"

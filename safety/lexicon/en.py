@@ -342,7 +342,8 @@ _INTENT = [
         r"|about to|intend to|intending to|made up my mind to|determined to|finally going to"
         rf"|tonight i|tonight im|today im) (?:\w+ ){{0,2}}(?:{_SUICIDE_ACTS})\b"
         r"|\b(?:im|i am|i m) (?:\w+ )?(?:jumping (?:off|from)|walking into (?:the )?(?:sea|ocean"
-        r"|river|lake|traffic)|hanging myself|killing myself|ending (?:it all|my life)|overdosing)\b"
+        r"|river|lake|traffic)|hanging myself|killing myself|ending (?:it all|my life)"
+        r"|overdosing)\b"
         r"|\b(?:going to|gonna|will|ill) walk into (?:the )?(?:sea|ocean|river|lake|traffic)\b"
         r"|\b(?:i|ive|i have) (?:got |made |have )?(?:a|the|my) plan (?:to|for|of how|how) (?:to )?"
         r"(?:kill|die|end|do it|suicide)",
