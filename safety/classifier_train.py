@@ -37,11 +37,11 @@ from safety.normalize import normalize
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = field(default=30, metadata={"help": "Passes over the training part."})
+    epochs: int = field(default=20, metadata={"help": "Passes over the training part."})
     batch_size: int = field(default=32, metadata={"help": "Examples per Adam step."})
     learning_rate: float = field(default=0.05, metadata={"help": "Adam step size."})
     weight_decay: float = field(
-        default=0.01, metadata={"help": "Decoupled weight decay (AdamW), per step."}
+        default=0.05, metadata={"help": "Decoupled weight decay (AdamW), per step."}
     )
     holdout: float = field(default=0.15, metadata={"help": "Share of groups held out."})
     max_false_positive_rate: tuple[float, ...] = field(

@@ -66,7 +66,7 @@ def train_classifier(
     out: Annotated[Path, typer.Option("--out", help="Where to write the model (.npz).")] = Path(
         "safety/data/risk_classifier.npz"
     ),
-    epochs: Annotated[int, typer.Option(help="Passes over the training part.")] = 30,
+    epochs: Annotated[int, typer.Option(help="Passes over the training part.")] = 20,
     seed: Annotated[int, typer.Option(help="Split, shuffling and template sampling.")] = 0,
 ) -> None:
     """Train the risk classifier on the project's corpus (safety/data/risk_corpus) and report

@@ -49,7 +49,8 @@ EN: list[Rule] = [
     Rule(
         "en.psychosis",
         r"\b(?:hearing|hear|heard) (?:voices|a voice|things that arent there)\b"
-        r"|\bvoices? in my head\b|\bthe voices (?:are|keep|say|said|told|wont)\b"
+        r"|\bvoices? in my head\b|\bthe voices (?:are|keep|say|said|told|wont|got|getting)\b"
+        r"|\b(?:is|are|keeps?) poisoning (?:me|us|our \w+|my \w+)\b"
         r"|\b(?:they|people|someone|the government|the cia|the fbi|my neighbou?rs?) (?:are|is|keep)"
         r" (?:watching|following|tracking|poisoning|spying on|reading) (?:me|my (?:mind"
         r"|thoughts))\b|\b(?:put|implanted|planted) (?:a )?(?:chip|device|camera|tracker)s? in"

@@ -62,6 +62,7 @@ EN: list[Rule] = [
         r"|drawer|room)|under my (?:bed|pillow)|in the (?:trunk|boot|garage|glovebox|drawer"
         r"|fridge|cabinet|closet))\b"
         r"|\bknow (?:where|the (?:code|combination))\b|\b(?:is|are) (?:ready|here|tied|loaded)\b"
+        r"|\bwith (?:a|the|my) (?:knife|gun|hammer|bat|blade|razor|rope|pills|axe|machete)\b"
         r"|\bwhere (?:he|she|they|my \w+) keeps? (?:the|his|her|their)\b|\benough (?:saved"
         r"|left|here)\b",
         role="possession",
@@ -358,7 +359,7 @@ ZH: list[Rule] = [
     Rule(
         "zh.cue.third_party",
         r"(?:我|我的)(?:朋友|室友|同学|哥哥|姐姐|弟弟|妹妹|妈妈|爸爸|男朋友|女朋友|老公|老婆|闺蜜)(?:刚|刚刚|刚才)?"
-        r"(?:吃了|吞了|割腕|跳|上吊|发来|说再见|不接电话|联系不上)"
+        r".{0,24}?(?:吃了|吞了|割腕|跳|上吊|发来|说再见|不接电话|联系不上|电话都不接)"
         r"|(?:朋友|室友|同学|哥|姐|弟|妹|妈|爸|男朋友|女朋友|老公|老婆|闺蜜)\S{0,8}(?:发了|写了|留了)\S{0,2}遗书",
         role="third_party",
     ),
@@ -378,7 +379,7 @@ LETHAL: list[Rule] = [
     ),
     Rule(
         "zh.cue.lethal_means",
-        r"绳子|绳套|木炭|炭|胶带|煤气|百草枯|农药|敌敌畏|毒鼠强|老鼠药|⚰|🪦|🪢|(?:💊){2,}|(?<![0-9])[3-9][0-9](?:多)?(?:片|粒|颗)"
+        r"绳子|绳套|木炭|炭|胶带|煤气|百草枯|农药|敌敌畏|毒鼠强|老鼠药|猎枪|手枪|(?<!水)枪(?!战|手|声)|⚰|🪦|🪢|(?:💊){2,}|(?<![0-9])[3-9][0-9](?:多)?(?:片|粒|颗)"
         r"|[三四五六七八九]十(?:多|几|来)?(?:片|粒|颗)|(?:一|两|几)(?:整)?(?:瓶|盒)(?:的)?(?:安眠药|药)",
         role="lethal_means",
         exclude=r"炭烤|烤肉|烧烤|木炭画|炭笔|透明胶带|胶带(?:封箱|打包)|跳绳|晾衣绳",
@@ -463,6 +464,16 @@ COMBINATIONS: tuple[Combination, ...] = (
         frozenset({"despair", "resolve", "possession"}),
     ),
     Combination("decided", frozenset({"resolve", "despair"}), 3, _SUICIDE),
+    # A place or a means, and a decision ("this time I won't come down").
+    Combination("means_decided", frozenset({"means", "resolve"}), 3, _SUICIDE),
+    # Psychosis with a weapon at hand, or someone singled out.
+    Combination(
+        "psychosis_armed",
+        frozenset({"category:psychosis_mania", "weapon"}),
+        3,
+        frozenset({"psychosis_mania", "harm_to_others"}),
+        frozenset({"possession", "target", "location"}),
+    ),
     # A goodbye said in despair reads as the last message it says it is.
     Combination("goodbye", frozenset({"farewell", "despair"}), 3, _SUICIDE),
     # Unambiguous means obtained or kept: preparation in C-SSRS terms.

@@ -29,7 +29,7 @@ EN: list[Rule] = [
         r"|there|when|at night|inappropriately|under)|comes? into my (?:room|bed) at night"
         r"|gets? into my bed|makes? me (?:stay|sleep|touch|do things|undress|take (?:off|my))"
         r"|says? (?:its|it is) our secret"
-        r"|(?:threaten\w*|make|makes|made|forc\w*) (?:\w+ ){0,5}(?:sleep"
+        r"|(?:threaten\w*|make|makes|made|forc\w*) (?:\w+ ){0,7}(?:sleep"
         r" with|have sex with|send (?:nudes|pictures|photos))|hits? me with (?:a|the|his|her)"
         r" (?:belt|hanger|stick|cable|cord|shoe))\b",
         2,
@@ -113,7 +113,7 @@ ZH: list[Rule] = [
     ),
     Rule(
         "zh.cue.abuser_returns",
-        r"又要来|又要住|又来|还要(?:跟|和)他|单独|家里就剩我和他|只剩我和他|今晚|明天|这周|下周|这个礼拜|这个週末|这个周末"
+        r"又要来|又要住|又来|还要(?:跟|和)他|单独|家里就剩我和他|只剩我和他|今晚|明天|这周|下周|这个礼拜|这个周末"
         r"|又要去|回来就|等会",
         role="abuser_returns",
     ),
@@ -122,7 +122,7 @@ ZH: list[Rule] = [
         r"(?:要|会|说要|扬言要)(?:把我)?打(?:死|到)我|会被(?:打死|杀|弄死|打残)|打到我(?:不能|站不|走不)",
         3,
         ABUSE,
-        exclude=r"哈哈|开玩笑|笑死|lol|嘿嘿|再不\S{0,8}就",
+        exclude=r"打死我了?(?:哈哈|lol|嘿嘿|笑死)|再不\S{0,10}就\S{0,3}打死我",
     ),
     Rule(
         "zh.self_harm_escalating",
@@ -132,7 +132,7 @@ ZH: list[Rule] = [
     ),
     Rule(
         "zh.self_harm_wound",
-        r"(?:烫|割|划|烧)\S{0,12}(?:发白|流脓|化脓|感染|发烧|发炎|缝针|止不住|好深)",
+        r"(?:烫|割|划|烧)(?:了)?(?:自己|手|胳膊|腿|手腕).{0,24}?(?:发白|流脓|化脓|感染|发烧|发炎|缝针|止不住|好深)",
         3,
         SELF_HARM_MEDICAL,
         exclude=r"做饭|炒菜|不小心|切菜",
@@ -158,4 +158,25 @@ ZH: list[Rule] = [
     ),
 ]
 
-RULES: list[Rule] = [*EN, *ZH]
+# Killing someone and then oneself: both at once, and a plan by construction.
+MURDER_SUICIDE: list[Rule] = [
+    Rule(
+        "en.murder_suicide",
+        r"\bkill (?:him|her|them|my \w+|that \w+|the \w+)(?: \w+){0,3} (?:and|then|before i)"
+        r" (?:then )?(?:kill )?(?:myself|my ?self|me too)\b|\btake (?:him|her|them|the kids"
+        r"|the baby|my \w+) with me\b",
+        3,
+        frozenset({"harm_to_others", "suicide"}),
+        exclude=r"\bkill (?:him|her|them)(?: \w+){0,3} and then (?:kill )?myself (?:laughing"
+        r"|at)\b|\btake (?:him|her|them|my \w+) with me (?:to|on|for|when|shopping)\b",
+    ),
+    Rule(
+        "zh.murder_suicide",
+        r"杀了.{0,12}?(?:再|然后|就)(?:自杀|去死|跳楼|了结自己)|(?:带着|带上)(?:孩子|宝宝|他们|她|他)(?:一起)?(?:走|去死|死)",
+        3,
+        frozenset({"harm_to_others", "suicide"}),
+        exclude=r"带着(?:孩子|宝宝)(?:一起)?走(?:路|亲戚|了一圈|走)",
+    ),
+]
+
+RULES: list[Rule] = [*EN, *ZH, *MURDER_SUICIDE]

@@ -1,13 +1,17 @@
 """Traditional -> simplified Chinese characters, for matching only.
 
 The lexicon is written in simplified characters; this table folds traditional input onto it.
-It is not a general converter (no phrase-level conversion, one-to-many folds are resolved
-towards whatever the rules use, e.g. 著 -> 着 for 活着/睡着). It covers the characters the
-rules use plus the common vocabulary around them; when a rule gains a character that has a
-traditional form, add the pair here (tests/safety checks that rule patterns are simplified).
+It is not a general converter (no phrase-level conversion). Two sources:
+
+* OpenCC's character table (``safety/data/t2s.txt``, about 2,700 characters), so that any
+  traditional text folds, not only the words the rules were written with;
+* the hand-picked pairs below, which win where a character has several simplified forms and
+  the rules need a particular one (著 -> 着 for 活着/睡着).
 """
 
 from __future__ import annotations
+
+from importlib import resources
 
 # Each whitespace-separated token is two characters: traditional, then simplified.
 _PAIRS = """
@@ -42,15 +46,39 @@ _PAIRS = """
 """
 
 
-def _build() -> dict[str, str]:
+def _opencc() -> dict[str, str]:
+    text = resources.files("safety").joinpath("data", "t2s.txt").read_text(encoding="utf-8")
     table: dict[str, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            traditional, simplified = line.split("\t")
+            table[traditional] = simplified
+    return table
+
+
+def _build() -> dict[str, str]:
+    table = _opencc()
     for token in _PAIRS.split():
         if len(token) != 2:
             raise ValueError(f"t2s pair {token!r} is not two characters")
         traditional, simplified = token[0], token[1]
         if traditional != simplified:
             table[traditional] = simplified
-    return table
+    return _folded(table)
+
+
+def _folded(table: dict[str, str]) -> dict[str, str]:
+    """Follow chains (A -> B -> C becomes A -> C) so that folding twice changes nothing; a
+    character caught in a cycle keeps its own form."""
+    folded: dict[str, str] = {}
+    for start in table:
+        seen, current = {start}, table[start]
+        while current in table and current not in seen:
+            seen.add(current)
+            current = table[current]
+        if current != start and current not in table:
+            folded[start] = current
+    return folded
 
 
 TRADITIONAL_TO_SIMPLIFIED: dict[str, str] = _build()
