@@ -95,6 +95,10 @@ async def _handle_command(
         )
     elif command == "/resources":
         out.write(f"[SoulChat] {service.safety.resources_text(locale)}\n")
+    elif command == "/human":
+        if not await service.request_human(PLATFORM, user):
+            unavailable = say(locale, "human_unavailable")
+            out.write(f"[SoulChat] {unavailable}\n{service.safety.resources_text(locale)}\n")
     else:
         out.write(f"[SoulChat] {say(locale, 'help')}\n")
     return True
@@ -120,6 +124,7 @@ async def chat(
 
     async with open_service(settings, on_loading=loading) as service:
         out.write(f"[SoulChat] {say(locale, 'disclaimer')}\n")
+        await service.mark_disclosed(PLATFORM, user)
         out.write(f"[SoulChat] {service.safety.resources_text(locale)}\n")
         if interactive:
             out.write(f"[SoulChat] {say(locale, 'help')}\n")

@@ -121,10 +121,22 @@ class FrontDesk:
             await send(Notice(say(locale, "forget_confirm"), buttons))
         elif name == "/resources":
             await send(Notice(self.service.safety.resources_text(locale)))
+        elif name == "/human":
+            await self._ask_for_a_person(user_id, locale, send)
         elif name == "/lang":
             await self._change_language(user_id, argument.strip().lower(), locale, send)
         else:
             await send(Notice(say(locale, "chat_help")))
+
+    async def _ask_for_a_person(self, user_id: str, locale: str, send: NoticeSender) -> None:
+        user = await self.service.user(self.platform, user_id)
+        # Before consent nothing is stored, so no case can be opened either.
+        alerted = user.consent_at is not None and await self.service.request_human(
+            self.platform, user_id
+        )
+        if not alerted:
+            resources = self.service.safety.resources_text(locale)
+            await send(Notice(say(locale, "human_unavailable") + "\n\n" + resources))
 
     def welcome(self, locale: str) -> Notice:
         days = self.service.settings.database.retention_days

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol, TypeVar
 
 from bots.inbound import clean_text, detect_locale
@@ -34,9 +35,11 @@ from inference.job import GenerationJob, GenerationParams, JobTurn, ReplyEvent
 from inference.prompt import select_turns, system_prompt_for
 from inference.replies import ReplyInbox
 from safety import SafetyPolicy
+from safety.audit import AuditLog
 from safety.conversation import ConversationRisk, RiskSignal
+from safety.disclosure import asks_if_human, disclosure_due
 from safety.guard import GuardVerdict, LlmGuard
-from safety.screen import WINDOW_MESSAGES
+from safety.screen import WINDOW_MESSAGES, RiskAssessment
 from soulchat.config import Settings
 from soulchat.store import ForgetReport, RiskEvent, Store, UserRecord
 
@@ -48,6 +51,9 @@ TYPING_REFRESH_S = 4.0  # platforms show "typing…" for ~5 s per call
 # (and cost a call against the platform's rate limits).
 TYPING_DELAY_S = 0.5
 PURGE_INTERVAL_S = 3600.0
+# The full crisis message is repeated at most this often while the risk stays the same; in
+# between, every reply carries a one-line footer with the crisis contacts.
+CRISIS_REPEAT_S = 15 * 60.0
 IDLE_STATE_S = 3600.0  # cached per-conversation state is dropped after this long unused
 
 
@@ -89,6 +95,12 @@ class _ConversationState:
     # The latest user messages, screened together so risk spread over several is seen.
     recent_user: deque[str] = field(default_factory=lambda: deque(maxlen=WINDOW_MESSAGES))
     pending: bool = False
+    # Crisis contacts shown since the last reply (so the reply needs no footer), and when the
+    # full crisis message was last sent, at which tier.
+    resources_shown: bool = False
+    disclosed_at: datetime | None = None  # last time the user was told this is an AI
+    crisis_sent_at: float = float("-inf")
+    crisis_sent_tier: int = 0
     task: asyncio.Task[None] | None = None
     last_active: float = field(default_factory=time.monotonic)
 
@@ -111,6 +123,10 @@ class _TurnResult:
 
 
 Dispatch = Callable[[GenerationJob], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _risk_from(history: list[RiskEvent], settings: Settings) -> ConversationRisk:
@@ -140,6 +156,7 @@ class ConversationService:
         self.dispatch = dispatch
         self.inbox = inbox
         self.guard = guard
+        self.audit = AuditLog(store.engine)
         self._states: dict[tuple[str, str], _ConversationState] = {}
         self._purger: asyncio.Task[None] | None = None
         self._guard_checks: set[asyncio.Task[None]] = set()
@@ -179,6 +196,7 @@ class ConversationService:
         if not text:
             await sink.notice(say(state.locale, "empty"))
             return
+        await self._disclose_if_due(state)
         stored = await self._blocking(
             self.store.add_user_message, state.conversation_id, text, inbound.message_id
         )
@@ -186,6 +204,8 @@ class ConversationService:
             log.info("duplicate platform message ignored (conversation %s)", state.conversation_id)
             return
         await self._screen(state, text)
+        if asks_if_human(text):  # answered truthfully, before the model says anything
+            await sink.notice(say(state.locale, "i_am_ai"))
         if len(text) > self.settings.context.max_message_chars:
             limit = self.settings.context.max_message_chars
             await sink.notice(say(state.locale, "too_long", limit=limit))
@@ -194,6 +214,38 @@ class ConversationService:
             return
         state.pending = True
         state.task = asyncio.create_task(self._run_turns(state), name="soulchat-turn")
+
+    async def _disclose_if_due(self, state: _ConversationState) -> None:
+        """Say this is an AI at the start of a session and at least every three hours."""
+        now = _now()
+        if not disclosure_due(state.disclosed_at, now):
+            return
+        await state.sink.notice(say(state.locale, "disclaimer"))
+        state.disclosed_at = now
+        await self._blocking(self.store.mark_ai_disclosed, state.user_id, now)
+
+    async def mark_disclosed(self, platform: str, user_id: str) -> None:
+        """The adapter has just shown the AI disclosure itself (the console at start)."""
+        user = await self.user(platform, user_id)
+        await self._blocking(self.store.mark_ai_disclosed, user.id, _now())
+        state = self._states.get((platform, user_id))
+        if state is not None:
+            state.disclosed_at = _now()
+
+    async def request_human(self, platform: str, user_id: str) -> bool:
+        """The user asked for a person (/human). Returns whether an operator was alerted;
+        without operators configured nobody can be, and the adapter says so honestly."""
+        user = await self.user(platform, user_id)
+        conversation_id = await self._blocking(self.store.open_conversation, user.id)
+        await self._blocking(
+            partial(
+                self.audit.append,
+                "human_requested",
+                subject=f"conversation:{conversation_id}",
+                actor="bot",
+            )
+        )
+        return False
 
     async def wait_idle(self, platform: str, user_id: str) -> None:
         """Until no reply is being generated for this user (scripted console, tests)."""
@@ -220,6 +272,7 @@ class ConversationService:
         # Risk outlives a restart (and a /reset): the person keeps their safety prompt.
         risk = _risk_from(self.store.risk_history(user.id), self.settings)
         state = _ConversationState(user.id, conversation_id, locale, sink, risk)
+        state.disclosed_at = user.ai_disclosed_at
         recent = self.store.recent_messages(conversation_id, 2 * WINDOW_MESSAGES)
         state.recent_user.extend(m.text for m in recent if m.role == "user")
         return state
@@ -233,14 +286,65 @@ class ConversationService:
         if assessment.tier == 0:
             return
         await self._raise_risk(state, "inbound_risk", assessment.tier, assessment.categories)
-        notice = self.safety.crisis_notice(state.locale, assessment)
-        if notice:
-            await state.sink.notice(notice)
+        await self._crisis_message(state, assessment)
+
+    async def _crisis_message(self, state: _ConversationState, assessment: RiskAssessment) -> None:
+        """The vetted crisis reply (tier 3-4) or the crisis notice (from the notice tier), at
+        once and before any model reply; not repeated within CRISIS_REPEAT_S unless the risk
+        rises, because every reply carries the contacts anyway."""
+        if assessment.tier < self.safety.notice_tier:
+            return
+        now = time.monotonic()
+        recent = now - state.crisis_sent_at < CRISIS_REPEAT_S
+        if recent and assessment.tier <= state.crisis_sent_tier:
+            return
+        text = self.safety.crisis_reply(state.locale, assessment)
+        if not text:
+            return
+        await state.sink.notice(text)
+        state.crisis_sent_at, state.crisis_sent_tier = now, assessment.tier
+        await self._resources_shown(state, assessment.tier, assessment.categories, "crisis")
+
+    async def _resources_shown(
+        self, state: _ConversationState, tier: int, categories: frozenset[str], form: str
+    ) -> None:
+        state.resources_shown = True
+        await self._audit(state, "resources_shown", tier, categories, {"form": form})
+
+    async def _audit(
+        self,
+        state: _ConversationState,
+        event: str,
+        tier: int,
+        categories: frozenset[str],
+        detail: dict[str, str | int | bool | None] | None = None,
+    ) -> None:
+        """One entry in the hash-chained audit log: no text, no user id, the conversation by
+        number only. A failure is logged, never shown to the person."""
+        try:
+            await self._blocking(
+                partial(
+                    self.audit.append,
+                    event,
+                    subject=f"conversation:{state.conversation_id}",
+                    tier=tier,
+                    categories=sorted(categories),
+                    detail=detail,
+                )
+            )
+        except Exception:
+            log.exception("audit append failed (%s, conversation %s)", event, state.conversation_id)
 
     async def _raise_risk(
         self, state: _ConversationState, kind: str, tier: int, categories: frozenset[str]
     ) -> None:
+        before = state.risk_tier
         state.risk.add(RiskSignal(tier, categories, datetime.now(UTC), kind))
+        after = state.risk_tier
+        if before < self.safety.notice_tier <= after:
+            await self._audit(state, "detected", after, categories, {"source": kind})
+        elif after > before >= self.safety.notice_tier:
+            await self._audit(state, "tier_changed", after, categories, {"source": kind})
         await self._blocking(
             self.store.record_safety_event,
             state.user_id,
@@ -277,12 +381,10 @@ class ConversationService:
                 return
             before = state.risk_tier
             await self._raise_risk(state, "guard_risk", verdict.tier, verdict.categories)
-            if before < self.settings.safety.crisis_notice_tier <= verdict.tier:
-                # The screens missed it and the person has not seen the lines yet.
+            if before < verdict.tier:
+                # The screens missed it: the person gets what the screen would have sent.
                 assessment = self.safety.assessment(verdict.tier, verdict.categories, "guard")
-                notice = self.safety.crisis_notice(state.locale, assessment)
-                if notice:
-                    await state.sink.notice(notice)
+                await self._crisis_message(state, assessment)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -298,7 +400,13 @@ class ConversationService:
                 raise
             except Exception:
                 log.exception("turn failed in conversation %s", state.conversation_id)
-                await state.sink.notice(say(state.locale, "unavailable"))
+                await self._unavailable(state)
+
+    async def _unavailable(self, state: _ConversationState) -> None:
+        """An honest "I can't answer right now"; for someone at risk, with the crisis
+        contacts, because the model being down must not leave them with nothing."""
+        await state.sink.notice(say(state.locale, "unavailable"))
+        await self._footer(state)
 
     def _job(self, state: _ConversationState, turn_key: str) -> tuple[GenerationJob, int] | None:
         """The job for the next turn, and the id of the last user message it answers."""
@@ -316,7 +424,7 @@ class ConversationService:
             reply_to=self.inbox.address,
             locale=state.locale,
             style=context.prompt_style,
-            system_prompt=system_prompt_for(state.locale, at_risk=state.risk_tier >= 2),
+            system_prompt=system_prompt_for(state.locale, risk_tier=state.risk_tier),
             turns=[JobTurn(role=t.role, text=t.text) for t in turns],
             max_context_tokens=context.max_context_tokens,
             params=GenerationParams(**generation.model_dump()),
@@ -345,7 +453,7 @@ class ConversationService:
         finally:
             self.inbox.unsubscribe(turn_key)
         if result.failed:
-            await state.sink.notice(say(state.locale, "unavailable"))
+            await self._unavailable(state)
             return
         await self._finish(state, turn_key, answers, result)
 
@@ -422,6 +530,13 @@ class ConversationService:
         if not stored:
             return  # this turn was answered already
         if result.replaced:
+            await self._audit(
+                state,
+                "reply_replaced",
+                state.risk_tier,
+                frozenset(),
+                {"reasons": len(result.reasons)},
+            )
             log.warning(
                 "model reply replaced in conversation %s: %s",
                 state.conversation_id,
@@ -436,6 +551,15 @@ class ConversationService:
                 list(result.reasons),
             )
         await state.sink.reply_final(result.text, replaced=result.replaced)
+        await self._footer(state)
+
+    async def _footer(self, state: _ConversationState) -> None:
+        """While someone is at risk, every reply comes with the crisis contacts."""
+        tier = state.risk_tier
+        if tier >= self.safety.notice_tier and not state.resources_shown:
+            await state.sink.notice(self.safety.resources_footer(state.locale, tier))
+            await self._resources_shown(state, tier, state.risk.categories(_now()), "footer")
+        state.resources_shown = False
 
     # -- commands ------------------------------------------------------------------------
     async def _cancel_turns(self, platform: str, user_id: str) -> None:

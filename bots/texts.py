@@ -48,7 +48,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "chat_help": (
             "Just write to me about whatever is on your mind. Commands: /reset starts a new "
             "conversation, /forget deletes everything stored about you, /resources shows crisis "
-            "lines, /lang en|zh changes the language."
+            "lines, /human asks for a person, /lang en|zh changes the language."
+        ),
+        "i_am_ai": (
+            "To be honest with you: I'm not a human. I'm SoulChat, an AI companion, and my "
+            "replies are written by a computer program. If you'd like to talk to a person, send "
+            "/human, or reach one of the crisis lines with /resources."
+        ),
+        "human_unavailable": (
+            "I'm sorry: no human volunteer is connected to this service right now, so I can't "
+            "pass you to a person here. I'm an AI, and I'm still here to listen. If you need to "
+            "talk to a person now, these lines have people answering:"
         ),
         "disclaimer": (
             "Hi, I'm SoulChat, an AI emotional-support companion. I'm not a therapist, a doctor "
@@ -81,7 +91,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "help": (
             "Just write to me about whatever is on your mind. Commands: /reset starts a new "
             "conversation, /forget deletes everything stored about you, /resources shows "
-            "crisis lines, /quit leaves."
+            "crisis lines, /human asks for a person, /quit leaves."
         ),
     },
     "zh": {
@@ -110,8 +120,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "group_hint": "我很愿意倾听。如果是私人的事情，和我私聊会比在群里更安全。",
         "chat_help": (
             "想说什么都可以直接告诉我。命令：/reset 开始新的对话，/forget 删除关于你的所有记录，"
-            "/resources 查看心理援助热线，/lang zh|en 切换语言。"
+            "/resources 查看心理援助热线，/human 请求真人志愿者，/lang zh|en 切换语言。"
         ),
+        "i_am_ai": "坦白告诉你：我不是真人。我是SoulChat，一个人工智能陪伴者，我的回复由电脑程序生成。如果你想和真人聊，可以发送 /human，或者用 /resources 查看有真人接听的心理援助热线。",
+        "human_unavailable": "很抱歉：这个服务现在没有连接真人志愿者，所以我没办法在这里帮你转接给真人。我是AI，我还在这里听你说。如果你现在需要和真人聊，这些热线有人接听：",
         "disclaimer": (
             "你好，我是SoulChat，一个提供情绪支持的人工智能陪伴者。我不是心理治疗师、医生或急救服务，"
             "我的回复由AI生成，仅供参考。我们的对话会被保存以便我理解上下文，输入 /forget 可全部删除。"
@@ -131,7 +143,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "forgotten": "已完成：关于你的所有记录都已删除（{conversations} 段对话中的 {messages} 条消息）。",
         "help": (
             "想说什么都可以直接告诉我。命令：/reset 开始新的对话，/forget 删除关于你的所有记录，"
-            "/resources 查看心理援助热线，/quit 退出。"
+            "/resources 查看心理援助热线，/human 请求真人志愿者，/quit 退出。"
         ),
     },
 }

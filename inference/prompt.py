@@ -54,6 +54,24 @@ SAFETY_ADDENDA: dict[str, str] = {
     ),
 }
 
+# From tier 3 the model only speaks under this: SoulChat has already sent the vetted crisis
+# reply (resources, safety questions), and the model's part is to stay and listen.
+CRISIS_ADDENDA: dict[str, str] = {
+    "en": (
+        " The person has disclosed a high risk to their life or someone else's. A message with "
+        "crisis lines and safety questions has already been sent to them. In your reply: two or "
+        "three short sentences; acknowledge what they feel; ask one question about their safety "
+        "right now or about who could be with them; encourage them to reach the crisis line or "
+        "emergency services. Never mention methods, means, doses or places; never debate "
+        "whether life is worth living; never give other advice; never say goodbye."
+    ),
+    "zh": (
+        "对方透露了对自己或他人生命的高度风险，系统已经给对方发送了危机热线和安全提问。你的回复："
+        "两三句简短的话；回应对方的感受；问一个关于对方此刻安全或谁能陪在身边的问题；鼓励对方联系危机热线"
+        "或急救服务。绝不提及任何方法、工具、剂量或地点；绝不讨论活着值不值得；不给其他建议；不说再见。"
+    ),
+}
+
 TRANSCRIPT_LABELS: dict[str, tuple[str, str]] = {
     "zh": ("用户：", "心理咨询师："),
     "en": ("User: ", "Counselor: "),
@@ -113,10 +131,14 @@ def select_turns(messages: Sequence[tuple[str, str]], max_turns: int) -> list[Tu
     return turns[-(2 * max_turns + 1) :]
 
 
-def system_prompt_for(locale: str, *, at_risk: bool = False) -> str:
+def system_prompt_for(locale: str, *, at_risk: bool = False, risk_tier: int = 0) -> str:
+    """The system prompt; from tier 2 (or ``at_risk``) with the safety addendum, from tier 3
+    with the crisis addendum that constrains the model to staying and asking about safety."""
     prompt = SYSTEM_PROMPTS.get(locale, SYSTEM_PROMPTS["en"])
-    if at_risk:
+    if at_risk or risk_tier >= 2:
         prompt += SAFETY_ADDENDA.get(locale, SAFETY_ADDENDA["en"])
+    if risk_tier >= 3:
+        prompt += CRISIS_ADDENDA.get(locale, CRISIS_ADDENDA["en"])
     return prompt
 
 

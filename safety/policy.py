@@ -7,18 +7,30 @@ the service before it talks to anyone, rather than when someone is in crisis.
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safety.classifier import RiskClassifier
+from safety.crisis_replies import crisis_reply
+from safety.locales import language
 from safety.output_filter import FilterVerdict, OutputFilter
 from safety.resources import CrisisLine, crisis_notice, load_crisis_lines
 from safety.screen import LexiconScreen, RiskAssessment, RiskScreen
 
 if TYPE_CHECKING:
     from soulchat.config import SafetySettings
+
+log = logging.getLogger(__name__)
+# A crisis line not re-checked for this long may have changed its number.
+STALE_AFTER = datetime.timedelta(days=180)
+
+
+def stale_lines(lines: Sequence[CrisisLine], today: datetime.date) -> list[CrisisLine]:
+    return [line for line in lines if today - line.last_verified > STALE_AFTER]
 
 
 @lru_cache(maxsize=4)
@@ -45,6 +57,14 @@ class SafetyPolicy:
             raise ValueError(f"crisis_notice_tier must be 1-4, got {crisis_notice_tier}")
         path = Path(crisis_resources_file) if crisis_resources_file else None
         self._lines: list[CrisisLine] = load_crisis_lines(path)
+        for line in stale_lines(self._lines, datetime.date.today()):
+            log.warning(
+                "crisis line %r (%s) was last verified on %s: check it with the organisation "
+                "and update the resources file",
+                line.name,
+                line.region,
+                line.last_verified,
+            )
         self._notice_tier = crisis_notice_tier
         self._screen = screen or RiskScreen(LexiconScreen(), load_classifier())
         self._filter = OutputFilter()
@@ -77,6 +97,28 @@ class SafetyPolicy:
         if assessment.tier < self._notice_tier:
             return None
         return crisis_notice(locale, self._lines, assessment.tier)
+
+    @property
+    def notice_tier(self) -> int:
+        return self._notice_tier
+
+    def crisis_reply(self, locale: str, assessment: RiskAssessment) -> str:
+        """The vetted first reply from tier 3; below that, the crisis notice (or nothing)."""
+        if assessment.tier >= 3:
+            return crisis_reply(locale, assessment.tier, assessment.categories, self._lines)
+        return self.crisis_notice(locale, assessment) or ""
+
+    def resources_footer(self, locale: str, tier: int) -> str:
+        """One line of crisis contacts to go with every reply while someone is at risk."""
+        lang = language(locale)
+        chosen = [line for line in self._lines if line.locale == lang] or [
+            line for line in self._lines if line.locale == "en"
+        ]
+        chosen = sorted(chosen, key=lambda line: line.emergency != (tier >= 4))
+        contacts = " · ".join(f"{line.name} ({line.region}): {line.contact}" for line in chosen[:4])
+        return (
+            "如果你需要现在就和人聊聊：" if lang == "zh" else "If you need someone now: "
+        ) + contacts
 
     def resources_text(self, locale: str) -> str:
         """The crisis lines for a locale, for disclaimers and /resources."""

@@ -35,6 +35,8 @@ class User(Base):
     platform_user_id: Mapped[str] = mapped_column(String(128))
     locale: Mapped[str | None] = mapped_column(String(8))
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the user was last told they are talking to an AI (see bots.service).
+    ai_disclosed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -25,6 +25,7 @@ class UserRecord:
     platform_user_id: str
     locale: str | None
     consent_at: datetime | None
+    ai_disclosed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,12 @@ class Store:
         )
         return session.scalars(query).first()
 
+    def mark_ai_disclosed(self, user_id: int, at: datetime | None = None) -> None:
+        with self._session() as session:
+            values = {"ai_disclosed_at": at or utcnow()}
+            session.execute(update(User).where(User.id == user_id).values(**values))
+            session.commit()
+
     def set_locale(self, user_id: int, locale: str) -> None:
         with self._session() as session:
             session.execute(update(User).where(User.id == user_id).values(locale=locale))
@@ -142,7 +149,9 @@ class Store:
     def set_consent(self, user_id: int, given: bool) -> None:
         with self._session() as session:
             value = utcnow() if given else None
-            session.execute(update(User).where(User.id == user_id).values(consent_at=value))
+            # The consent question itself says SoulChat is an AI.
+            values = {"consent_at": value, **({"ai_disclosed_at": value} if given else {})}
+            session.execute(update(User).where(User.id == user_id).values(**values))
             session.commit()
 
     # -- conversations -------------------------------------------------------------------
@@ -352,4 +361,5 @@ def _user_record(user: User) -> UserRecord:
         platform_user_id=user.platform_user_id,
         locale=user.locale,
         consent_at=user.consent_at,
+        ai_disclosed_at=None if user.ai_disclosed_at is None else _aware(user.ai_disclosed_at),
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 from pathlib import Path
 
 import pytest
 
 from safety import CrisisLine, crisis_notice, load_crisis_lines
+from safety.policy import SafetyPolicy, stale_lines
 
 GOOD_ENTRY = """
 [[line]]
@@ -31,9 +33,26 @@ def test_shipped_file_loads_with_source_and_date(lines: list[CrisisLine]) -> Non
     for line in lines:
         assert line.source.startswith(("https://", "http://")), line
         assert isinstance(line.last_verified, datetime.date)
-        assert line.last_verified == datetime.date(2026, 11, 25)
         assert "re-check" in line.note.lower()
         assert line.locale in ("en", "zh")
+
+
+def test_no_shipped_crisis_line_is_older_than_180_days(lines: list[CrisisLine]) -> None:
+    """This test starts failing 180 days after the last check, on purpose: a crisis number
+    that has changed is worse than none. Re-check each line with the organisation, then
+    update its last_verified date."""
+    stale = stale_lines(lines, datetime.date.today())
+    assert not stale, [(line.name, line.region, str(line.last_verified)) for line in stale]
+
+
+def test_stale_lines_are_found_and_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    old = datetime.date.today() - datetime.timedelta(days=181)
+    path = tmp_path / "lines.toml"
+    path.write_text(GOOD_ENTRY.replace("last_verified = 2026-11-25", f"last_verified = {old}"))
+    assert [line.name for line in stale_lines(load_crisis_lines(path), datetime.date.today())]
+    with caplog.at_level(logging.WARNING, logger="safety.policy"):
+        SafetyPolicy(crisis_resources_file=str(path))
+    assert "last verified" in caplog.text
 
 
 @pytest.mark.parametrize(
