@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from bots.flood import FloodGuard, FloodVerdict
 from bots.inbound import clean_text
+from bots.operators.texts import user_text
 from bots.service import ConversationService, Inbound, ReplySink
 from bots.texts import text as say
 from soulchat.store import UserRecord
@@ -134,9 +135,11 @@ class FrontDesk:
         alerted = user.consent_at is not None and await self.service.request_human(
             self.platform, user_id
         )
-        if not alerted:
-            resources = self.service.safety.resources_text(locale)
-            await send(Notice(say(locale, "human_unavailable") + "\n\n" + resources))
+        if alerted:
+            await send(Notice(user_text(locale, "human_requested")))
+            return
+        resources = self.service.safety.resources_text(locale)
+        await send(Notice(say(locale, "human_unavailable") + "\n\n" + resources))
 
     def welcome(self, locale: str) -> Notice:
         days = self.service.settings.database.retention_days

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bots.inbound import clean_text, detect_locale
 from bots.streaming import StreamGuard
@@ -42,6 +42,9 @@ from safety.guard import GuardVerdict, LlmGuard
 from safety.screen import WINDOW_MESSAGES, RiskAssessment
 from soulchat.config import Settings
 from soulchat.store import ForgetReport, RiskEvent, Store, UserRecord
+
+if TYPE_CHECKING:
+    from bots.operators.desk import OperatorDesk
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -85,6 +88,37 @@ class Inbound:
     locale: str | None = None
 
 
+class _LatchGate:
+    """The sink the service writes to: silent while a human operator holds the conversation.
+    Every bot-made message passes here, so no order of events (a reply still streaming when
+    the operator claims, a guard verdict arriving late) can reach the person while latched.
+    Relays between operator and person do not pass here; they go through the adapter."""
+
+    def __init__(self, inner: ReplySink, state: _ConversationState) -> None:
+        self.inner = inner
+        self.state = state
+
+    async def notice(self, text: str) -> None:
+        if self.state.latched_to is None:
+            await self.inner.notice(text)
+
+    async def typing(self) -> None:
+        if self.state.latched_to is None:
+            await self.inner.typing()
+
+    async def reply_progress(self, text: str) -> None:
+        if self.state.latched_to is None:
+            await self.inner.reply_progress(text)
+
+    async def reply_restarted(self) -> None:
+        if self.state.latched_to is None:
+            await self.inner.reply_restarted()
+
+    async def reply_final(self, text: str, *, replaced: bool) -> None:
+        if self.state.latched_to is None:
+            await self.inner.reply_final(text, replaced=replaced)
+
+
 @dataclass
 class _ConversationState:
     user_id: int
@@ -99,6 +133,8 @@ class _ConversationState:
     # full crisis message was last sent, at which tier.
     resources_shown: bool = False
     disclosed_at: datetime | None = None  # last time the user was told this is an AI
+    case_id: int | None = None  # the person's unresolved case with the operators, if any
+    latched_to: str | None = None  # the operator holding the conversation ("operator:…")
     crisis_sent_at: float = float("-inf")
     crisis_sent_tier: int = 0
     task: asyncio.Task[None] | None = None
@@ -157,6 +193,7 @@ class ConversationService:
         self.inbox = inbox
         self.guard = guard
         self.audit = AuditLog(store.engine)
+        self.operators: OperatorDesk | None = None
         self._states: dict[tuple[str, str], _ConversationState] = {}
         self._purger: asyncio.Task[None] | None = None
         self._guard_checks: set[asyncio.Task[None]] = set()
@@ -204,6 +241,9 @@ class ConversationService:
             log.info("duplicate platform message ignored (conversation %s)", state.conversation_id)
             return
         await self._screen(state, text)
+        if state.latched_to is not None and self.operators is not None:
+            await self._relay_to_operator(state, text)
+            return
         if asks_if_human(text):  # answered truthfully, before the model says anything
             await sink.notice(say(state.locale, "i_am_ai"))
         if len(text) > self.settings.context.max_message_chars:
@@ -245,7 +285,69 @@ class ConversationService:
                 actor="bot",
             )
         )
-        return False
+        if self.operators is None:
+            return False
+        state = self._states.get((platform, user_id))
+        case = await self.operators.on_risk(
+            user_id=user.id,
+            conversation_id=conversation_id,
+            locale=user.locale or self.settings.default_locale,
+            tier=state.risk_tier if state is not None else 0,
+            categories=frozenset(),
+            excerpt="",
+            reason="requested",
+        )
+        if state is not None:
+            state.case_id = case.id
+        return True
+
+    # -- operators -----------------------------------------------------------------------
+    def attach_operators(self, desk: OperatorDesk) -> None:
+        self.operators = desk
+
+    async def _relay_to_operator(self, state: _ConversationState, text: str) -> None:
+        assert self.operators is not None
+        case = await self._blocking(self.operators.cases.active_for_user, state.user_id)
+        if case is not None:
+            state.case_id = case.id
+            await self.operators.relay_from_user(case, text)
+
+    async def latch(self, platform: str, user_id: str, operator: str) -> None:
+        """An operator claimed the conversation: stop the turn in flight; from now on the
+        bot says nothing until release or resolution."""
+        state = self._states.get((platform, user_id))
+        if state is None:
+            return  # read back from the claimed case when the person next writes
+        state.latched_to = operator
+        if state.task is not None and not state.task.done():
+            state.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(state.task), 10)
+
+    async def unlatch(self, platform: str, user_id: str) -> None:
+        state = self._states.get((platform, user_id))
+        if state is not None:
+            state.latched_to = None
+
+    async def resolve_risk(self, platform: str, user_id: str) -> None:
+        """An operator resolved the case: the latched high risk is cleared from now on."""
+        user = await self._blocking(self.store.find_user, platform, user_id)
+        if user is None:
+            return
+        await self._blocking(self.store.record_safety_event, user.id, None, "risk_resolved", 0, [])
+        state = self._states.get((platform, user_id))
+        if state is not None:
+            state.risk.resolve(_now())
+            state.case_id = None
+
+    async def store_operator_message(self, platform: str, user_id: str, text: str) -> None:
+        """What the volunteer wrote joins the conversation, so the model sees it later."""
+        user = await self._blocking(self.store.find_user, platform, user_id)
+        if user is None:
+            return
+        conversation_id = await self._blocking(self.store.open_conversation, user.id)
+        key = f"op-{uuid.uuid4().hex}"
+        await self._blocking(self.store.add_assistant_message, conversation_id, text, key, None)
 
     async def wait_idle(self, platform: str, user_id: str) -> None:
         """Until no reply is being generated for this user (scripted console, tests)."""
@@ -259,7 +361,9 @@ class ConversationService:
         if state is None:
             state = await self._blocking(self._load_state, inbound, text, sink)
             self._states[key] = state
-        state.sink = sink
+        elif state.case_id is not None:
+            await self._blocking(self._refresh_case, state)  # claimed in another process?
+        state.sink = _LatchGate(sink, state)
         state.last_active = time.monotonic()
         return state
 
@@ -273,9 +377,17 @@ class ConversationService:
         risk = _risk_from(self.store.risk_history(user.id), self.settings)
         state = _ConversationState(user.id, conversation_id, locale, sink, risk)
         state.disclosed_at = user.ai_disclosed_at
+        self._refresh_case(state)
         recent = self.store.recent_messages(conversation_id, 2 * WINDOW_MESSAGES)
         state.recent_user.extend(m.text for m in recent if m.role == "user")
         return state
+
+    def _refresh_case(self, state: _ConversationState) -> None:
+        if self.operators is None:
+            return
+        case = self.operators.cases.active_for_user(state.user_id)
+        state.case_id = None if case is None else case.id
+        state.latched_to = case.operator if case is not None and case.status == "claimed" else None
 
     async def _screen(self, state: _ConversationState, text: str) -> None:
         state.recent_user.append(text[: self.settings.context.max_message_chars])
@@ -285,15 +397,17 @@ class ConversationService:
             self._start_guard_check(state, window, assessment.tier)
         if assessment.tier == 0:
             return
-        await self._raise_risk(state, "inbound_risk", assessment.tier, assessment.categories)
+        await self._raise_risk(
+            state, "inbound_risk", assessment.tier, assessment.categories, excerpt=text
+        )
         await self._crisis_message(state, assessment)
 
     async def _crisis_message(self, state: _ConversationState, assessment: RiskAssessment) -> None:
         """The vetted crisis reply (tier 3-4) or the crisis notice (from the notice tier), at
         once and before any model reply; not repeated within CRISIS_REPEAT_S unless the risk
         rises, because every reply carries the contacts anyway."""
-        if assessment.tier < self.safety.notice_tier:
-            return
+        if assessment.tier < self.safety.notice_tier or state.latched_to is not None:
+            return  # while a human holds the conversation, they decide what to say
         now = time.monotonic()
         recent = now - state.crisis_sent_at < CRISIS_REPEAT_S
         if recent and assessment.tier <= state.crisis_sent_tier:
@@ -336,7 +450,12 @@ class ConversationService:
             log.exception("audit append failed (%s, conversation %s)", event, state.conversation_id)
 
     async def _raise_risk(
-        self, state: _ConversationState, kind: str, tier: int, categories: frozenset[str]
+        self,
+        state: _ConversationState,
+        kind: str,
+        tier: int,
+        categories: frozenset[str],
+        excerpt: str = "",
     ) -> None:
         before = state.risk_tier
         state.risk.add(RiskSignal(tier, categories, datetime.now(UTC), kind))
@@ -345,6 +464,16 @@ class ConversationService:
             await self._audit(state, "detected", after, categories, {"source": kind})
         elif after > before >= self.safety.notice_tier:
             await self._audit(state, "tier_changed", after, categories, {"source": kind})
+        if self.operators is not None and tier >= self.settings.operators.alert_tier:
+            case = await self.operators.on_risk(
+                user_id=state.user_id,
+                conversation_id=state.conversation_id,
+                locale=state.locale,
+                tier=tier,
+                categories=categories,
+                excerpt=excerpt,
+            )
+            state.case_id = case.id
         await self._blocking(
             self.store.record_safety_event,
             state.user_id,
@@ -380,7 +509,9 @@ class ConversationService:
             if verdict is None or verdict.tier <= max(screened_tier, state.risk_tier):
                 return
             before = state.risk_tier
-            await self._raise_risk(state, "guard_risk", verdict.tier, verdict.categories)
+            await self._raise_risk(
+                state, "guard_risk", verdict.tier, verdict.categories, excerpt=window[-1]
+            )
             if before < verdict.tier:
                 # The screens missed it: the person gets what the screen would have sent.
                 assessment = self.safety.assessment(verdict.tier, verdict.categories, "guard")
@@ -556,7 +687,8 @@ class ConversationService:
     async def _footer(self, state: _ConversationState) -> None:
         """While someone is at risk, every reply comes with the crisis contacts."""
         tier = state.risk_tier
-        if tier >= self.safety.notice_tier and not state.resources_shown:
+        latched = state.latched_to is not None
+        if tier >= self.safety.notice_tier and not state.resources_shown and not latched:
             await state.sink.notice(self.safety.resources_footer(state.locale, tier))
             await self._resources_shown(state, tier, state.risk.categories(_now()), "footer")
         state.resources_shown = False

@@ -302,6 +302,45 @@ class TelegramSettings(_Group):
     )
 
 
+class OperatorSettings(_Group):
+    telegram_ids: list[int] = Field(
+        default_factory=list,
+        description="Telegram user ids of the human operators (volunteers, counsellors). "
+        "Only they may claim, release and resolve cases; empty: no human escalation.",
+    )
+    backup_telegram_ids: list[int] = Field(
+        default_factory=list,
+        description="Operators paged directly when an alert is not acknowledged in time; they "
+        "may also act on cases.",
+    )
+    telegram_group_id: int | None = Field(
+        None, description="Telegram group (chat id) where case alerts are posted."
+    )
+    webhook_url: str = Field(
+        "", description="Optional HTTP endpoint that receives every case alert as JSON (paging)."
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Signs webhook bodies (X-SoulChat-Signature, HMAC-SHA256)."
+    )
+    alert_tier: int = Field(
+        2, ge=1, le=4, description="Risk tier (0-4) from which operators get an alert."
+    )
+    ack_target_t4_s: float = Field(
+        120.0, gt=0, description="A tier 4 alert not acknowledged this long pages the backups."
+    )
+    ack_target_t3_s: float = Field(
+        300.0, gt=0, description="A tier 3 alert not acknowledged this long pages the backups."
+    )
+    excerpt_chars: int = Field(
+        160, ge=0, le=1000, description="Characters of the latest message shown in an alert."
+    )
+    operator_locale: Locale = Field("en", description="Language of operator messages: en or zh.")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.telegram_ids or self.backup_telegram_ids)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -329,6 +368,7 @@ class Settings(BaseSettings):
     context: ContextSettings = Field(default_factory=ContextSettings)  # type: ignore[arg-type]
     safety: SafetySettings = Field(default_factory=SafetySettings)  # type: ignore[arg-type]
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)  # type: ignore[arg-type]
+    operators: OperatorSettings = Field(default_factory=OperatorSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

@@ -27,10 +27,13 @@ from telegram.ext import (
 
 from bots.flood import FloodGuard
 from bots.frontdesk import FrontDesk, Notice, locale_from_client
+from bots.operators.desk import OperatorDesk, Reply
+from bots.operators.webhook import WebhookAlerter
 from bots.reply_writer import ReplyWriter
 from bots.service import ConversationService
 from bots.telegram.affinity import ChatAffinity
 from bots.telegram.channel import ChatPacer, TelegramChannel
+from bots.telegram.operators import TelegramOperatorChannel
 from bots.telegram.updates import PerChatUpdates
 from bots.texts import text as say
 from soulchat.config import TelegramSettings
@@ -61,6 +64,7 @@ class TelegramBot:
         )
         self._hinted_groups: set[int] = set()
         self.pacer = ChatPacer()
+        self.operators: OperatorDesk | None = None
 
     def build(
         self, token: str, affinity: ChatAffinity | None = None
@@ -86,6 +90,9 @@ class TelegramBot:
             return
         private = chat.type == ChatType.PRIVATE
         words = message.text
+        if self._for_operators(user.id, chat.id, private):
+            await self._operator_text(context, chat.id, private, str(user.id), words)
+            return
         if not private:
             addressed = self._addressed_text(message, context.bot.username)
             if addressed is None:
@@ -136,6 +143,12 @@ class TelegramBot:
         if query is None or user is None:
             return
         await query.answer()  # stops the button's spinner
+        data = query.data or ""
+        if chat is not None and self.operators is not None and data.startswith("case:"):
+            reply = await self.operators.button(str(user.id), data)
+            if reply is not None:
+                await self._answer_operator(context, chat.id, chat.type == ChatType.PRIVATE, reply)
+            return
         if chat is None or not self._allowed(user.id):
             return
         private = chat.type == ChatType.PRIVATE
@@ -168,6 +181,61 @@ class TelegramBot:
             await channel.notice(Notice(text))
         except Exception as error:  # the error handler must not fail in turn
             log.error("could not tell the user about the failure: %r", error)
+
+    # -- operators --------------------------------------------------------------------------
+    def _for_operators(self, user_id: int, chat_id: int, private: bool) -> bool:
+        """Messages in the operators' group, and operators' private messages, go to the
+        operator desk rather than the companion."""
+        if self.operators is None:
+            return False
+        group = self.service.settings.operators.telegram_group_id
+        return chat_id == group or (private and self.operators.is_operator(str(user_id)))
+
+    async def _operator_text(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        private: bool,
+        operator_id: str,
+        words: str,
+    ) -> None:
+        assert self.operators is not None
+        if words.startswith("/"):
+            reply: Reply | None = await self.operators.command(operator_id, words)
+        elif private:
+            reply = await self.operators.operator_message(operator_id, words)
+        else:
+            return  # operators talking among themselves in their group
+        if reply is not None:
+            await self._answer_operator(context, chat_id, private, reply)
+
+    async def _answer_operator(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, private: bool, reply: Reply
+    ) -> None:
+        channel = TelegramChannel(context.bot, chat_id, private=private, pacer=self.pacer)
+        await channel.notice(Notice(reply.text, reply.buttons))
+
+    async def attach_operators(self, bot: object) -> OperatorDesk | None:
+        """Start the operator desk when operators are configured."""
+        settings = self.service.settings.operators
+        if not settings.enabled:
+            return None
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        webhook = (
+            WebhookAlerter(settings.webhook_url, secret=secret) if settings.webhook_url else None
+        )
+        channel = TelegramOperatorChannel(bot, settings.telegram_group_id, self.pacer)  # type: ignore[arg-type]
+        self.operators = OperatorDesk(settings, self.service, channel, webhook)
+        self.service.attach_operators(self.operators)
+        await self.operators.start()
+        return self.operators
+
+    async def detach_operators(self) -> None:
+        if self.operators is None:
+            return
+        await self.operators.stop()
+        if isinstance(self.operators.webhook, WebhookAlerter):
+            await self.operators.webhook.aclose()
 
     # -- helpers ----------------------------------------------------------------------------
     def _allowed(self, user_id: int) -> bool:
@@ -209,6 +277,7 @@ async def run(
     async with application:
         if affinity is not None:
             await affinity.start(partial(_enqueue, application))
+        await bot.attach_operators(application.bot)
         await application.start()
         updater = application.updater
         assert updater is not None
@@ -232,6 +301,7 @@ async def run(
                 await application.stop()
             if affinity is not None:
                 await affinity.stop()
+            await bot.detach_operators()
 
 
 def _affinity(settings: TelegramSettings, service: ConversationService) -> ChatAffinity | None:

@@ -115,3 +115,28 @@ class AuditLogEntry(Base):
     detail: Mapped[str] = mapped_column(Text)  # canonical JSON object of small fields
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CrisisCase(Base):
+    """A person a human operator should look at: opened when risk reaches the alert tier or
+    the person asks for a human. One unresolved case per user at a time."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_opened", "status", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(16))  # "risk" or "requested"
+    tier: Mapped[int] = mapped_column(Integer)
+    categories: Mapped[str] = mapped_column(String(256))  # comma-separated, sorted
+    status: Mapped[str] = mapped_column(String(16))  # "open", "claimed", "resolved"
+    operator: Mapped[str | None] = mapped_column(String(64))  # "telegram:1234"
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,1 @@
+"""Human operators for crises: cases, alerts, claiming a conversation, relaying, resolving."""

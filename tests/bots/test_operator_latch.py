@@ -1,0 +1,192 @@
+"""While a human operator holds a conversation, the bot says nothing, whatever the order of
+events: messages arriving mid-reply, claims during a streaming reply, releases and re-claims in
+quick succession. Property-style: many seeded random orders against the real service."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from bots.frontdesk import Button
+from bots.operators.desk import OperatorDesk
+from bots.runtime import open_service
+from bots.service import ConversationService, Inbound
+from soulchat.config import Settings
+from soulchat.store.cases import CaseStore
+from tests.bots.test_service import ScriptedBackend
+
+OPERATOR = "900"
+
+
+@dataclass
+class FakeOperatorChannel:
+    platform: str = "test"
+    alerts: list[str] = field(default_factory=list)
+    to_operators: list[tuple[str, str]] = field(default_factory=list)
+    to_users: list[tuple[str, str]] = field(default_factory=list)
+
+    async def post_alert(self, text: str, buttons: tuple[Button, ...]) -> None:
+        self.alerts.append(text)
+
+    async def to_operator(
+        self, operator_id: str, text: str, buttons: tuple[Button, ...] = ()
+    ) -> bool:
+        self.to_operators.append((operator_id, text))
+        return True
+
+    async def to_user(self, platform_user_id: str, text: str) -> None:
+        self.to_users.append((platform_user_id, text))
+
+
+@dataclass
+class TimedSink:
+    events: list[tuple[float, str]] = field(default_factory=list)
+
+    def _add(self, kind: str) -> None:
+        self.events.append((time.monotonic(), kind))
+
+    async def notice(self, text: str) -> None:
+        self._add("notice")
+
+    async def typing(self) -> None:
+        self._add("typing")
+
+    async def reply_progress(self, text: str) -> None:
+        self._add("progress")
+
+    async def reply_restarted(self) -> None:
+        self._add("restarted")
+
+    async def reply_final(self, text: str, *, replaced: bool) -> None:
+        self._add("final")
+
+
+@dataclass
+class Opened:
+    service: ConversationService
+    desk: OperatorDesk
+    channel: FakeOperatorChannel
+    periods: list[list[float]]
+
+
+@pytest.fixture
+async def opened(make_settings: Callable[..., Settings]) -> AsyncIterator[Opened]:
+    settings = make_settings(operators={"telegram_ids": [int(OPERATOR)]})
+    backend = ScriptedBackend(latency_s=0.15)
+    async with open_service(settings, embedded_worker=True, backend=backend) as service:
+        channel = FakeOperatorChannel()
+        desk = OperatorDesk(settings.operators, service, channel)
+        service.attach_operators(desk)
+        periods: list[list[float]] = []
+        latch, unlatch = service.latch, service.unlatch
+
+        async def timed_latch(platform: str, user_id: str, operator: str) -> None:
+            if not periods or periods[-1][1] != float("inf"):
+                periods.append([time.monotonic(), float("inf")])
+            await latch(platform, user_id, operator)
+
+        async def timed_unlatch(platform: str, user_id: str) -> None:
+            await unlatch(platform, user_id)
+            if periods and periods[-1][1] == float("inf"):
+                periods[-1][1] = time.monotonic()
+
+        service.latch = timed_latch  # type: ignore[method-assign]
+        service.unlatch = timed_unlatch  # type: ignore[method-assign]
+        yield Opened(service, desk, channel, periods)
+
+
+async def _scenario(opened: Opened, seed: int) -> TimedSink:
+    rng = random.Random(seed)
+    service, desk = opened.service, opened.desk
+    user, sink = f"user{seed}", TimedSink()
+    opened.periods.clear()
+    await service.receive(Inbound("test", user, "hello, rough week", locale="en"), sink)
+    account = await service.user("test", user)
+    case = await desk.on_risk(
+        user_id=account.id,
+        conversation_id=1,
+        locale="en",
+        tier=2,
+        categories=frozenset({"suicide"}),
+        excerpt="",
+    )
+    for step in range(10):
+        choice = rng.choice(["message", "message", "claim", "release", "wait"])
+        if choice == "message":
+            text = f"message {step}"
+            await service.receive(Inbound("test", user, text, locale="en"), sink)
+        elif choice == "claim":
+            await desk.claim(OPERATOR, case.id)
+        elif choice == "release":
+            await desk.release(OPERATOR, case.id)
+        await asyncio.sleep(rng.uniform(0, 0.25))
+    await desk.release(OPERATOR, case.id)
+    await asyncio.wait_for(service.wait_idle("test", user), 30)
+    return sink
+
+
+async def test_no_bot_message_while_latched_in_any_order(opened: Opened) -> None:
+    latched_any = 0
+    for seed in range(12):
+        sink = await _scenario(opened, seed)
+        for start, end in opened.periods:
+            latched_any += 1
+            inside = [kind for at, kind in sink.events if start <= at < end]
+            assert inside == [], (seed, inside)
+    assert latched_any >= 5  # the scenarios did exercise the latch
+
+
+async def test_messages_while_latched_reach_the_operator_not_the_model(opened: Opened) -> None:
+    service, desk, channel = opened.service, opened.desk, opened.channel
+    sink = TimedSink()
+    await service.receive(Inbound("test", "ana", "hi", locale="en"), sink)
+    await service.wait_idle("test", "ana")
+    account = await service.user("test", "ana")
+    case = await desk.on_risk(
+        user_id=account.id,
+        conversation_id=1,
+        locale="en",
+        tier=3,
+        categories=frozenset({"suicide"}),
+        excerpt="",
+    )
+    await desk.claim(OPERATOR, case.id)
+    finals = sum(1 for _, kind in sink.events if kind == "final")
+    await service.receive(Inbound("test", "ana", "are you still there", locale="en"), sink)
+    await asyncio.sleep(0.5)
+    assert any("are you still there" in text for _, text in channel.to_operators)
+    assert sum(1 for _, kind in sink.events if kind == "final") == finals
+    record = CaseStore(service.store.engine).get(case.id)
+    assert record is not None and record.status == "claimed"
+
+
+async def test_claims_are_exclusive_and_paging_happens_once(opened: Opened) -> None:
+    desk = opened.desk
+    desk.settings = desk.settings.model_copy(
+        update={"telegram_ids": [900, 901], "ack_target_t4_s": 0.01}
+    )
+    account = await opened.service.user("test", "bo")
+    case = await desk.on_risk(
+        user_id=account.id,
+        conversation_id=1,
+        locale="en",
+        tier=4,
+        categories=frozenset({"suicide"}),
+        excerpt="",
+    )
+    await asyncio.sleep(0.05)
+    first, second = await asyncio.gather(desk.page_overdue(), desk.page_overdue())
+    assert sorted(first + second) == [case.id]
+    results = await asyncio.gather(desk.claim("900", case.id), desk.claim("901", case.id))
+    assert sum("is yours" in r.text for r in results) == 1
+    assert sum("already claimed" in r.text for r in results) == 1
+    record = CaseStore(opened.service.store.engine).get(case.id)
+    assert record is not None and record.operator is not None
+    other = "901" if record.operator.endswith(":900") else "900"
+    refused = await desk.resolve(other, case.id, "safe_plan")
+    assert "already claimed" in refused.text
