@@ -5,8 +5,12 @@
    conversation's recent messages read together (``RiskScreen.assess_conversation``). The
    process is pinned to one CPU; each screen runs over the whole stream ``--reps`` times,
    alternating, and per-message latencies of all repetitions are pooled. Target: p99 ≤ 5 ms.
-2. Quality on the suites: must-catch cases (tier 3-4) scored below 3; benign look-alikes scored
-   2 or above (target ≤ 5%); recall and precision per tier over every suite.
+2. Quality: must-catch cases (tier 3-4) scored below 3; benign look-alikes scored 2 or above
+   (target ≤ 5%); recall and precision per tier over every suite. On two sets: the
+   development suites (``tests/safety/suites``: the lexicon was improved while looking at its
+   misses there, so these figures are optimistic) and the held-out suite
+   (``tests/safety/holdout``: written independently after the screen was built and never
+   looked at case by case, the honest figure for messages nobody has seen).
 
     .venv/bin/python benchmarks/safety.py
 
@@ -39,6 +43,7 @@ from safety.evaluation import (
 from safety.screen import LexiconScreen, RiskScreen
 
 SUITES = Path(__file__).resolve().parents[1] / "tests" / "safety" / "suites"
+HOLDOUT = Path(__file__).resolve().parents[1] / "tests" / "safety" / "holdout"
 log = logger("safety")
 
 
@@ -126,9 +131,12 @@ def main() -> None:
         3,
     )
     result["p99_target_ms"] = 5.0
+    holdout = load_cases(HOLDOUT)
     for name, screen in screens.items():
         result[name]["quality"] = quality(screen, cases)
+        result[name]["holdout"] = quality(screen, holdout)
         log(f"{name} quality: {result[name]['quality']}")
+        log(f"{name} held out: {result[name]['holdout']}")
     print(json.dumps(result))
 
 

@@ -67,3 +67,13 @@ def test_the_screen_finds_the_category_of_most_high_risk_cases(scored: list[Scor
     must = [s for s in scored if s.case.suite == "must_catch"]
     found = sum(1 for s in must if s.case.categories & s.assessment.categories)
     assert found / len(must) >= 0.9
+
+
+def test_the_held_out_suite_is_there_and_well_formed() -> None:
+    """Written independently after the screen was built; its figures are reported by
+    benchmarks/safety.py, never asserted here, so that nobody tunes the screen to it."""
+    held = load_cases(Path(__file__).parent / "holdout")
+    suites = Counter(case.suite for case in held)
+    assert suites["must_catch"] >= 100 and suites["benign"] >= 100
+    assert all(case.tier >= 3 for case in held if case.suite == "must_catch")
+    assert not {case.id for case in held} & {case.id for case in load_cases(SUITES)}
