@@ -44,8 +44,9 @@ PAGE_CHECK_S = 5.0
 class OperatorChannel(Protocol):
     platform: str
 
-    async def post_alert(self, text: str, buttons: tuple[Button, ...]) -> None:
-        """To the operators' group (nothing if none is configured)."""
+    async def post_alert(self, text: str, buttons: tuple[Button, ...]) -> bool:
+        """To the operators' group; False when there is none (the desk then writes to each
+        operator directly)."""
 
     async def to_operator(
         self, operator_id: str, text: str, buttons: tuple[Button, ...] = ()
@@ -146,9 +147,7 @@ class OperatorDesk:
     async def _alert(self, case: CaseRecord, event: AlertEvent, excerpt: str) -> None:
         now = datetime.now(UTC)
         clipped = excerpt[: self.settings.excerpt_chars].strip()
-        await self.channel.post_alert(
-            self._alert_text(case, event, clipped, now), self._buttons(case)
-        )
+        await self._broadcast(self._alert_text(case, event, clipped, now), self._buttons(case))
         if self.webhook is not None:
             await self.webhook.send(
                 Alert(
@@ -163,6 +162,13 @@ class OperatorDesk:
                 )
             )
         await self._audit("alert_sent", case, {"event": event})
+
+    async def _broadcast(self, text: str, buttons: tuple[Button, ...]) -> None:
+        """To the operators' group, or, without one, to every operator directly."""
+        if await self.channel.post_alert(text, buttons):
+            return
+        for operator in self.settings.telegram_ids:
+            await self.channel.to_operator(str(operator), text, buttons)
 
     def _alert_text(self, case: CaseRecord, event: AlertEvent, excerpt: str, now: datetime) -> str:
         values = {
@@ -241,7 +247,7 @@ class OperatorDesk:
         buttons = self._buttons(case)
         for backup in self.settings.backup_telegram_ids:
             await self.channel.to_operator(str(backup), text, buttons)
-        await self.channel.post_alert(text, buttons)
+        await self._broadcast(text, buttons)
         if self.webhook is not None:
             await self.webhook.send(
                 Alert(

@@ -33,13 +33,14 @@ class TelegramOperatorChannel:
     def _channel(self, chat_id: int, *, private: bool) -> TelegramChannel:
         return TelegramChannel(self.bot, chat_id, private=private, pacer=self.pacer)
 
-    async def post_alert(self, text: str, buttons: tuple[Button, ...]) -> None:
+    async def post_alert(self, text: str, buttons: tuple[Button, ...]) -> bool:
         if self.group_id is None:
-            return
+            return False
         try:
             await self._channel(self.group_id, private=False).notice(Notice(text, buttons))
         except TelegramError as error:
             log.error("could not post an alert to the operators' group: %r", error)
+        return True
 
     async def to_operator(
         self, operator_id: str, text: str, buttons: tuple[Button, ...] = ()

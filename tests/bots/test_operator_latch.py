@@ -26,12 +26,15 @@ OPERATOR = "900"
 @dataclass
 class FakeOperatorChannel:
     platform: str = "test"
+    has_group: bool = True
     alerts: list[str] = field(default_factory=list)
     to_operators: list[tuple[str, str]] = field(default_factory=list)
     to_users: list[tuple[str, str]] = field(default_factory=list)
 
-    async def post_alert(self, text: str, buttons: tuple[Button, ...]) -> None:
-        self.alerts.append(text)
+    async def post_alert(self, text: str, buttons: tuple[Button, ...]) -> bool:
+        if self.has_group:
+            self.alerts.append(text)
+        return self.has_group
 
     async def to_operator(
         self, operator_id: str, text: str, buttons: tuple[Button, ...] = ()
@@ -190,3 +193,19 @@ async def test_claims_are_exclusive_and_paging_happens_once(opened: Opened) -> N
     other = "901" if record.operator.endswith(":900") else "900"
     refused = await desk.resolve(other, case.id, "safe_plan")
     assert "already claimed" in refused.text
+
+
+async def test_without_a_group_every_operator_gets_the_alert_directly(opened: Opened) -> None:
+    opened.channel.has_group = False
+    account = await opened.service.user("test", "cy")
+    await opened.desk.on_risk(
+        user_id=account.id,
+        conversation_id=1,
+        locale="zh",
+        tier=3,
+        categories=frozenset({"self_harm"}),
+        excerpt="x" * 500,
+    )
+    direct = [text for operator, text in opened.channel.to_operators if operator == OPERATOR]
+    assert len(direct) == 1 and "Case #" in direct[0] and "tier 3" in direct[0]
+    assert "x" * 161 not in direct[0]  # the excerpt is clipped to excerpt_chars
