@@ -80,7 +80,8 @@ EN: list[Rule] = [
     Rule(
         "en.mania_danger",
         r"\b(?:i (?:can|could) fly|i (?:am|m) invincible|i (?:cant|cannot|can not|wont) die"
-        r"|(?:im|i am) immortal|nothing can (?:hurt|kill) me)\b"
+        r"|(?:im|i am) immortal|nothing can (?:hurt|kill|touch) me|(?:cars|bullets|they)"
+        r" (?:cant|cannot|can not|wont) (?:hit|hurt|touch|kill) me)\b"
         r".*\b(?:jump|roof|balcony|window|bridge|cliff|traffic|highway|drive|driving|prove)\b"
         r"|\b(?:jump|roof|balcony|window|bridge|cliff|traffic|highway)\b.*\b(?:i (?:can|could)"
         r" fly|i (?:am|m) invincible|i (?:cant|cannot|can not|wont) die|nothing can (?:hurt"
@@ -181,7 +182,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.mania",
         r"(?:好几|几|[两三四五六七八九十]|\d+)(?:天|个晚上)(?:都)?没(?:有)?睡(?:觉)?.*(?:我是神|被选中"
-        r"|使命|死不了|会飞|无所不能|天才|救世主|超能力)|我是(?:神|上帝|救世主|被选中的人|天选之人)(?!经病)"
+        r"|使命|死不了|会飞|无所不能|天才|救世主|超能力|拯救世界|无穷的能量)"
+        r"|我是(?:神|上帝|救世主|被选中的人|天选之人)(?!经病)|我是来拯救世界的"
         r"|我(?:有|拥有)(?:超能力|特异功能)|我(?:会飞|死不了|刀枪不入)",
         2,
         PSYCHOSIS,
@@ -189,8 +191,10 @@ ZH: list[Rule] = [
     ),
     Rule(
         "zh.mania_danger",
-        r"(?:我会飞|我死不了|刀枪不入|没有什么能伤害我).*(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车|证明)"
-        r"|(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车).*(?:我会飞|我死不了|刀枪不入|没有什么能伤害我)",
+        r"(?:我会飞|我死不了|刀枪不入|没有什么能伤害我|撞不到我|伤不了我|杀不死我)"
+        r".*(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车|逆行|高速|证明)"
+        r"|(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车|逆行|高速).*(?:我会飞|我死不了|刀枪不入|没有什么能伤害我"
+        r"|撞不到我|伤不了我|杀不死我)",
         3,
         PSYCHOSIS_SUICIDE,
     ),
