@@ -138,26 +138,16 @@ WINDOW_MESSAGES = 6
 
 
 # The classifier's tier counts in full only beside a lexicon cue that speaks of risk itself
-# (a signal, despair, a decision, preparation, a place, an overdose, a method question ...).
-# Beside none, or only cues that are everyday words on their own (a time, "I have", a knife,
-# a goodbye), it may say "elevated" but no more: measured on the project's suites, its
-# mistakes are ordinary farewells, grief and drama, and a person who mentions no means, no
-# plan, no self-harm and no wish to die does not need crisis lines pushed at them.
+# (a signal, despair, a decision, preparation, a place, an overdose, a method question, a
+# weapon, a symptom, who the abuser is ...). Beside none, or only cues that are everyday
+# words on their own (a time, "I have", a bridge, a goodbye, "together"), it may say
+# "elevated" but no more: its mistakes there are ordinary farewells, grief and drama.
+# Chosen on two development sets (tests/safety/suites and tests/safety/dev2): this set of
+# everyday cues missed 78 of dev2's 160 high-risk cases where a stricter one missed 104, for
+# 2 more false alarms out of 200 there and 13 of 280 (4.6%) on the suites.
 UNCUED_CLASSIFIER_CAP = 1
 EVERYDAY_CUES = frozenset(
-    {
-        "timing",
-        "possession",
-        "means",
-        "weapon",
-        "symptom",
-        "qualifier",
-        "farewell",
-        "target",
-        "together",
-        "ingestion",
-        "abuser_returns",
-    }
+    {"timing", "possession", "means", "farewell", "target", "together", "abuser_returns"}
 )
 
 

@@ -7,7 +7,7 @@ reports as signals. The output filter's rules live in ``safety.lexicon.replies``
 
 from __future__ import annotations
 
-from safety.lexicon import conditions, cues, danger, emoji, en, zh
+from safety.lexicon import conditions, cues, danger, emoji, en, medical, zh
 from safety.lexicon.cues import COMBINATIONS as DEFAULT_COMBINATIONS
 from safety.rules import Rule
 
@@ -17,6 +17,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     *conditions.RULES,
     *cues.RULES,
     *danger.RULES,
+    *medical.RULES,
     *emoji.RULES,
 )
 

@@ -113,7 +113,9 @@ EN: list[Rule] = [
         r"|\b(?:be|get) on the (?:tracks|bridge|roof|ledge) before\b|\bin the car by the\b"
         r"|\b(?:its|it is) so quiet up here\b|\bup here\b.*\b(?:bye|goodbye|sorry)\b"
         r"|\b(?:gun|knife|blade|razor|rope|noose|pills) (?:is )?in my (?:lap|hand|mouth)\b"
-        r"|\b(?:in|with) (?:the|my) (?:lap|hand) (?:right )?now\b",
+        r"|\b(?:in|with) (?:the|my) (?:lap|hand) (?:right )?now\b"
+        r"|\b(?:wrong side|other side|outside) of the (?:railing|rail|fence|barrier|guardrail)\b"
+        r"|\b(?:over|past) the (?:railing|barrier|guardrail)\b",
         role="location",
         exclude=r"\b(?:bar|restaurant|cafe|party|garden|terrace|pool|gym|tour|view|photos?|hike"
         r"|walk|picnic|swim|swimming|fishing|boat|trip|holiday|vacation|tickets?)\b",
@@ -229,7 +231,11 @@ EN: list[Rule] = [
         "en.cue.abuse_now",
         r"\b(?:hitting|beating|hurting|choking|strangling|kicking|slamming) (?:me|my (?:\w+ )?"
         r"(?:mom|mum|mother|sister|brother|little \w+)|her|him) (?:\w+ )?(?:right now|now|again"
-        r"|into)\b|\bbanging on the (?:door|wall)\b|\b(?:locked|trapped|stuck) (?:me )?in\b"
+        r"|into)\b|\bbanging on the (?:door|wall)\b|\b(?:locked|trapped) (?:me |us |him |her )?in"
+        r" (?:my|the|a|his|her|our) (?:room|bathroom|closet|house|car|basement|crate|cupboard"
+        r"|shed)\b|\blocks? (?:me|us|him|her|my \w+(?: \w+)?) in\b"
+        r"|\bstuck in (?:his|her|their) (?:car|house"
+        r"|flat|place)\b"
         r"|\bwont let me (?:out|leave|go)\b|\bhiding (?:in|from)\b|\b(?:said|says|threatened)"
         r" (?:\w+ ){0,8}(?:hell|hed|he will|he would|she ll|shell|shed)"
         r" (?:use (?:it|the \w+) on|kill"

@@ -352,7 +352,10 @@ _INTENT = [
         exclude=_neg(
             r"(?:ready to |about to )?(?:kill|end|commit|take|hang|jump|overdose|unalive|shoot)"
         )
-        + r"|(?:what|how) (?:will|would) (?:\w+ ){0,2}(?:kill|end)",
+        + r"|(?:what|how) (?:will|would) (?:\w+ ){0,2}(?:kill|end)"
+        # "if they book one more meeting I'm jumping off a bridge": a complaint, not a plan
+        r"|\bone more (?:\w+ ){0,8}(?:im|i am|i will|ill|i m|i)(?: \w+){0,2} (?:jumping|jump|walk"
+        r"|walking|kill|killing|gonna|going to)",
     ),
     Rule(
         "en.attempt",
