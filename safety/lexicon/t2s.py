@@ -24,7 +24,7 @@ _PAIRS = """
 夠够 著着 幫帮 顧顾 媽妈 親亲 種种 穩稳 歸归 盡尽 於于 報报 復复 強强 姦奸 褻亵 罵骂 動动 脈脉
 鬧闹 緻致 數数 幾几 層层 決决 計计 畫画 辦办 錯错 誰谁 憑凭 給给 與与 並并 隻只 祇只 衹只 總总
 變变 聲声 態态 夢梦 極极 壞坏 負负 擔担 贅赘 餘余 價价 嚇吓 熱热 餓饿 煩烦 悶闷 厭厌 潰溃 撐撑
-堅坚 聯联 繫系 係系 絡络 號号 碼码 專专 業业 導导 師师 診诊 斷断 創创 羅罗 蘭兰 鋰锂 鹽盐 奧奥
+堅坚 聯联 繫系 係是 絡络 號号 碼码 專专 業业 導导 師师 診诊 斷断 創创 羅罗 蘭兰 鋰锂 鹽盐 奧奥
 侖仑 勞劳 鎮镇 靜静 喫吃 敵敌 鼠鼠 潔洁 廁厕 靈灵 掛挂 頂顶 欄栏 墜坠 軌轨 臥卧 暈晕 嘔呕 搶抢
 馬马 週周 鐘钟 鍾钟 兒儿 輩辈 訊讯 簡简 單单 記记 錄录 鬥斗 爭争 獨独 騙骗 淩凌 罷罢 脫脱 鬆松
 選选 擇择 權权 驟骤 適适 債债 輸输 贏赢 賭赌 試试 績绩 戀恋 隨随 亂乱 妳你 祢你 將将 嘗尝 獲获
@@ -46,6 +46,13 @@ _PAIRS = """
 """
 
 
+# Written Cantonese folded onto Mandarin, so one rule reads both: 我已经諗好喺边度跳 reads
+# 我已经想好在边度跳. Only characters whose Cantonese sense is (almost) their only one.
+_CANTONESE = """
+𠝹割 喺在 咗了 嘅的 冇没 唔不 佢他 啲些 嚟来 瞓睡 俾给 嗰那 咩吗 攰累 諗想 啱刚 揸抓 嬲气 睇看 搵找
+"""
+
+
 def _opencc() -> dict[str, str]:
     text = resources.files("safety").joinpath("data", "t2s.txt").read_text(encoding="utf-8")
     table: dict[str, str] = {}
@@ -58,7 +65,7 @@ def _opencc() -> dict[str, str]:
 
 def _build() -> dict[str, str]:
     table = _opencc()
-    for token in _PAIRS.split():
+    for token in (_PAIRS + _CANTONESE).split():
         if len(token) != 2:
             raise ValueError(f"t2s pair {token!r} is not two characters")
         traditional, simplified = token[0], token[1]
