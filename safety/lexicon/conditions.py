@@ -94,7 +94,9 @@ EN: list[Rule] = [
         r"\b(?:made|make|making) my ?self (?:throw up|puke|vomit|sick)\b|\bpurg(?:e|ed|ing)\b"
         r"|\bbinge(?:d|ing)? and purg|\bstarv(?:e|ing|ed) my ?self\b|\b(?:havent|have not"
         r"|hasnt|didnt|not) (?:eaten|eat|had (?:any )?food) (?:anything )?(?:in|for) "
-        rf"{_DAYS}\b|\b(?:taking|took|take|abusing) (?:\w+ )?laxatives\b|\b(?:anorexi[ac]"
+        rf"{_DAYS}\b|\b(?:taking|took|take|abusing) (?:\w+ )?laxatives\b|\b\d+ cal(?:ories)? a day\b"
+        r"|\b0 cal\b|\bwater fast(?:ing)?\b|\bbmi (?:1[0-6]|[5-9])(?:\.\d)?\b|\bdiet pills\b|\bipecac\b"
+        r"|\b(?:anorexi[ac]"
         r"|bulimi[ac]|pro ?ana|thinspo)\b|\bfingers? down my throat\b",
         2,
         EATING,
@@ -106,9 +108,11 @@ EN: list[Rule] = [
         r"\b(?:vomit(?:ing|ed)?|throwing up|threw up|puk(?:ing|ed)) (?:up )?blood\b"
         r"|\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)|heart (?:is )?"
         r"(?:racing|skipping|pounding|fluttering|beating weird)|heartbeat (?:is )?(?:all )?(?:weird"
-        r"|irregular|off|funny|skipping)|cramp(?:s|ing)?)\b.*\b(?:not eat|havent eaten"
+        r"|irregular|off|funny|skipping)|cramp(?:s|ing)?|black(?:ed)? out|coffee grounds|flutter\w*"
+        r"|fainted)\b.*\b(?:not eat|havent eaten|cal a day|diet pills|ipecac|bmi"
         r"|no food|purg|throw(?:ing)? up|laxatives|starv|fasting|fast for)"
-        r"|\b(?:not eat|havent eaten|no food|purg|throw(?:ing)? up|laxatives|starv|fasting"
+        r"|\b(?:not eat|havent eaten|no food|purg|throw(?:ing)? up|laxatives|starv|fasting|cal a day"
+        r"|diet pills|ipecac|water fast"
         r"|fast for)\w*\b.*\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)"
         r"|heart (?:is )?(?:racing|skipping|pounding|fluttering))\b",
         3,
@@ -173,7 +177,7 @@ ZH: list[Rule] = [
         "zh.psychosis",
         r"(?:听到|听见|总听到|一直听到)(?:有)?(?:声音|人在?(?:说话|骂我|叫我|议论我))"
         r"|脑子里(?:有|的)(?:声音|人在说话)|(?:有人|他们|邻居|国家|警察)(?:一直|在|总是)?(?:监视|跟踪|监听"
-        r"|偷听|控制)(?:我|着我)|(?:被|有人给我)(?:植入|装)了?(?:芯片|窃听器|监控)|电视(?:在|里)(?:给我|对我)"
+        r"|偷听|控制)(?:我|着我)|(?:被|有人给我)(?:植入|装)了?(?:芯片|窃听器|监控)|电视\S{0,6}(?:给我|对我)"
         r"(?:传|发|说)|有人(?:在)?(?:控制|偷走)我的(?:思想|脑子|想法)|看到(?:别人看不到|不存在)的",
         2,
         PSYCHOSIS,
@@ -182,7 +186,7 @@ ZH: list[Rule] = [
     Rule(
         "zh.mania",
         r"(?:好几|几|[两三四五六七八九十]|\d+)(?:天|个晚上)(?:都)?没(?:有)?睡(?:觉)?.*(?:我是神|被选中"
-        r"|使命|死不了|会飞|无所不能|天才|救世主|超能力|拯救世界|无穷的能量)"
+        r"|使命|死不了|会飞|识飞|无所不能|天才|救世主|超能力|拯救世界|无穷的能量)"
         r"|我是(?:神|上帝|救世主|被选中的人|天选之人)(?!经病)|我是来拯救世界的"
         r"|我(?:有|拥有)(?:超能力|特异功能)|我(?:会飞|死不了|刀枪不入)",
         2,
@@ -202,7 +206,8 @@ ZH: list[Rule] = [
         "zh.eating_disorder",
         r"催吐|抠(?:喉|嗓子)|暴食(?:后|完)?(?:又)?(?:吐|催吐)|吃完(?:就|又)?(?:去)?(?:吐掉|抠)"
         r"|(?:好几|几|[两三四五六七八九十]|\d+)天(?:都)?没(?:有)?吃(?:东西|饭|任何东西)|一天(?:只)?吃一(?:个|顿|点|口)"
-        r"|(?:吃|用)泻药(?:减肥|瘦)|(?:厌食|暴食)症|饿(?:着)?自己|不敢吃(?:东西|饭)|绝食",
+        r"|(?:吃|用)泻药(?:减肥|瘦)|(?:厌食|暴食)症|饿(?:着)?自己|不敢吃(?:东西|饭)|绝食|减肥药|断食"
+        r"|每天只吃\d+卡",
         2,
         EATING,
         exclude=r"没吃(?:饭)?(?:呢|吗)|绝食(?:抗议|示威)",

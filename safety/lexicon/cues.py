@@ -131,7 +131,9 @@ EN: list[Rule] = [
         r" )?(?:socials|accounts?|instagram|facebook|everything)\b|\bcancel(?:led|ed|ling)"
         r" (?:my )?(?:phone|contract|subscriptions?|lease)\b|\bwhat happens to my (?:\w+ )?"
         r"(?:account|accounts|stuff|things|cat|dog) (?:if|when|after) i\b|\bset (?:it|everything)"
-        r" up so\b|\bsorted out my stuff\b|\bput my affairs\b",
+        r" up so\b|\bsorted out my stuff\b|\bput my affairs\b|\blife insurance (?:\w+ ){0,3}(?:exclusion"
+        r"|suicide clause|pays? out|payout|policy)\b|\b(?:scheduled|wrote|set up) my last"
+        r" (?:stream|post|message|video|tweet)\b",
         role="preparation",
     ),
     Rule(
@@ -153,6 +155,8 @@ EN: list[Rule] = [
         r"|\bgot everything (?:i|we) need\b|\bwill be (?:quiet|over) soon\b|\bchecked (?:that|if)"
         r" the (?:door|roof|gate)\b|\bfound (?:a|the) (?:quiet )?(?:spot|place)\b"
         r"|\bsee where i(?:d| would) (?:go over|jump)\b"
+        r"|\basking for (?:me|myself)\b|\bits me i did it\b|\bif (?:its|it s) for (?:yourself|myself)\b"
+        r"|\bgo finish (?:everything|it all|it)\b|\b(?:ill|i will) be gone (?:before|by)\b"
         r"|\b(?:ctb|catch the bus)\b|\bi (?:just )?need to (?:take them|do it|pick the day|decide"
         r" where|work up the nerve)\b|\bjust (?:working up|need) the nerve\b|\bthis time (?:it"
         r" will|itll|im|i will|nothing)\b|\bmake sure (?:it works|nothing goes wrong|i dont wake"
@@ -180,7 +184,8 @@ EN: list[Rule] = [
         r" off|understand later|be fine without me)\b|\bwould be better off (?:with|without)\b"
         r"|\b(?:dont|do not|doesnt) want to (?:be here|go alone|exist|wake up)\b|\bi deserve (?:it"
         r"|to die|to suffer)\b|\bonly way (?:out|to stop)\b|\bhate myself\b|\bmake it stop\b"
-        r"|\bcant anymore\b",
+        r"|\bcant anymore\b|\b(?:cannot|cant|can not) tahan\b|\bno more trouble for anyone\b"
+        r"|\bno respawn\b|\b(?:family|they|everyone|kids|wife|husband) (?:will|would) be better off\b",
         role="despair",
         exclude=r"\b(?:cant|cannot) (?:do (?:this|it)|take (?:it|this)) (?:anymore )?(?:lol|haha)"
         r"|\bim done (?:with (?:work|my|the|this) (?:\w+)|for (?:today|the day|tonight)|eating"
@@ -197,7 +202,12 @@ EN: list[Rule] = [
         r".*\b(?:die|dead|death|kill|lethal|fatal|not wake up|never wake up|work|be over|sure"
         r"|over|overdose|painless|quick|enough|artery|end it|go|it)\b"
         r"|\b(?:will|would|is|should) (?:that|this|it|\d+) be enough\b|\bthat should be enough\b"
-        r"|\bdo i need more\b",
+        r"|\bdo i need more\b|\b(?:is|are|would) \d+ (?:of )?(?:\w+ ){0,4}enough\b"
+        r"|\b(?:high|deep|tall|strong|far) enough (?:that|to|so) (?:\w+ ){0,2}(?:nobody|no one|you|i|it)"
+        r" (?:\w+ ){0,2}(?:survives?|dies?|die|kills?|wake)\b|\b(?:painless|quickest|surest|guaranteed"
+        r"|most reliable|fail ?safe) (?:way|method|one|floor|caliber|option)\b|\b(?:which|what)"
+        r" (?:\w+ ){0,6}(?:is|are) (?:guaranteed|most reliable|fatal|lethal|for sure)\b"
+        r"|\bmax(?:imum)? (?:\w+ ){0,3}before (?:its|it is|it gets) dangerous\b",
         role="question",
         exclude=r"\bhow (?:many|much) (?:\w+ ){0,3}(?:can i|should i|am i allowed to|is safe"
         r"|is it safe|per day|a day|daily)\b(?! (?:\w+ ){0,6}(?:die|dead|not wake|lethal|fatal"
@@ -224,14 +234,16 @@ EN: list[Rule] = [
         r"(?:ed|ing)?) (?:him|her|them|my \w+)\b|\bwhere (?:he|she|they) (?:parks|lives|works"
         r"|walks)\b|\b(?:his|her|their) (?:new )?address\b|\bget (?:him|her|them) first\b"
         r"|\bhurt (?:the baby|her|him|them|my \w+)\b|\bshe s asleep\b|\bshes asleep\b"
-        r"|\btell me why i shouldnt\b|\bit ends\b",
+        r"|\btell me why i shouldnt\b|\bit ends\b|\b(?:when|where) the (?:camera|cctv)s? (?:\w+ ){0,2}"
+        r"(?:away|off)\b|\b(?:no|without) (?:cameras?|cctv)\b|\bhave an accident\b",
         role="target",
     ),
     Rule(
         "en.cue.abuse_now",
         r"\b(?:hitting|beating|hurting|choking|strangling|kicking|slamming) (?:me|my (?:\w+ )?"
         r"(?:mom|mum|mother|sister|brother|little \w+)|her|him) (?:\w+ )?(?:right now|now|again"
-        r"|into)\b|\bbanging on the (?:door|wall)\b|\b(?:locked|trapped) (?:me |us |him |her )?in"
+        r"|into)\b|\b(?:banging|pounding|kicking|hammering) on the (?:\w+ )?(?:door|wall)\b"
+        r"|\b(?:im|i am|i m|were|we are) locked in\b|\bput me in the ground\b|\b(?:locked|trapped) (?:me |us |him |her )?in"
         r" (?:my|the|a|his|her|our) (?:room|bathroom|closet|house|car|basement|crate|cupboard"
         r"|shed)\b|\blocks? (?:me|us|him|her|my \w+(?: \w+)?) in\b"
         r"|\bstuck in (?:his|her|their) (?:car|house"
@@ -317,7 +329,8 @@ ZH: list[Rule] = [
         "zh.cue.preparation",
         r"遗书|遗言|遗嘱|(?:把|将)?\S{0,6}(?:送给|转给|留给|托付给|交给)了?|托付|(?:房间|东西)(?:都)?收拾(?:干净|好)了"
         r"|(?:账号|密码)\S{0,6}(?:告诉|留给|交给)|后事|(?:都|已经)安排好了|删(?:了|掉了)(?:所有|微博|朋友圈|账号)"
-        r"|(?:照片|好友|聊天记录|账号|微博|朋友圈)\S{0,8}删(?:完|光|掉|了)",
+        r"|(?:照片|好友|聊天记录|账号|微博|朋友圈)\S{0,8}删(?:完|光|掉|了)"
+        r"|保险\S{0,6}(?:免责期|受益人|赔)|托给|寄养",
         role="preparation",
     ),
     Rule(
@@ -336,14 +349,14 @@ ZH: list[Rule] = [
         r"不想活|活不下去|撑不下去|坚持不下去|熬不下去|受不了了|不想再|活着没意思|人间不值得|想鼠|想死|去死|解脱"
         r"|离开这个世界|不想醒|不会醒|没有我\S{0,6}(?:更好|更轻松)|添麻烦|拖累|宁愿死|一了百了|结束这一切"
         r"|活着也没意思|受够了(?:这一切|活着|这个世界)|是(?:一个|个)?负担|我走了\S{0,8}(?:更好|轻松)|emo到极点|不想再"
-        r"|不想一个人走",
+        r"|不想一个人走|(?:家里人|家人|他们|孩子们?)\S{0,10}(?:好过一点|过得更好|更轻松)",
         role="despair",
         exclude=r"想死你|笑死|累死|饿死|热死|冷死|困死|烦死|气死|吓死|美死|香死",
     ),
     Rule(
         "zh.cue.question",
         r"(?:多少|几|哪种|什么|怎么|多久|多长时间|多深|多高)\S{0,12}(?:会死|才会死|能死|致死|死得|不痛|不会痛|没痛苦"
-        r"|不醒|醒不过来|失去意识|一定会死|死掉|死法|最快|保证|才会(?:坏掉|死|没命|衰竭))|致死量|(?:哪种|什么)死法",
+        r"|不醒|醒不过来|失去意识|没意识|没有意识|不再醒|一定会死|死掉|死法|最快|保证|才会(?:坏掉|死|没命|衰竭))|致死量|(?:哪种|什么)死法",
         role="question",
     ),
     Rule("zh.cue.means", _MEANS_ZH, role="means"),
@@ -361,7 +374,7 @@ ZH: list[Rule] = [
         "zh.cue.abuse_now",
         r"(?:在|正在|又在)(?:打|揍|踹|掐)(?:我|她|他|孩子)|踹门|砸门|把我锁在|躲在(?:厕所|房间|柜子)|不会放过我"
         r"|惨叫|喊救命|突然没声|(?:回来|等会|今晚)(?:就)?(?:要)?(?:弄死|打死|杀了|收拾)我|磨刀|推下(?:了)?楼梯|躲在"
-        r"|拎住把刀|拿着(?:刀|菜刀)",
+        r"|拎住把刀|拿着(?:刀|菜刀)|反锁|关进(?:了)?(?:狗)?(?:笼子|柜子|房间|厕所)|不让我(?:走|出去|出门)",
         role="abuse_now",
     ),
     Rule(
@@ -378,7 +391,7 @@ LETHAL: list[Rule] = [
     Rule(
         "en.cue.lethal_means",
         r"\b(?:noose|helium|charcoal|hose(?:pipe)?|exhaust|paraquat|pesticide|antifreeze"
-        r"|sodium nitrite|rope)\b|⚰|🪦|🪢|🌉|💊 ?x ?\d+|(?:💊 ?){2,}|\benough (?:pills|tablets|meds"
+        r"|sodium nitrite|rope)\b|⚰|🪦|🪢|🌉|💊 ?x ?\d+|(?:💊 ?){2,}|\benough now\b|\benough (?:pills|tablets|meds"
         r"|saved|to (?:die|kill|not wake|end))\b|\benough saved\b",
         role="lethal_means",
         exclude=r"\brope (?:for|to) (?:climbing|camping|the tent|skipping|the boat|tie)|\bskipping"
@@ -388,7 +401,8 @@ LETHAL: list[Rule] = [
     Rule(
         "zh.cue.lethal_means",
         r"绳子|绳套|木炭|炭|胶带|煤气|百草枯|农药|敌敌畏|毒鼠强|老鼠药|猎枪|手枪|(?<!水)枪(?!战|手|声)|⚰|🪦|🪢|(?:💊){2,}|(?<![0-9])[3-9][0-9](?:多)?(?:片|粒|颗)"
-        r"|[三四五六七八九]十(?:多|几|来)?(?:片|粒|颗)|(?:一|两|几)(?:整)?(?:瓶|盒)(?:的)?(?:安眠药|药)",
+        r"|[三四五六七八九]十(?:多|几|来)?(?:片|粒|颗)|(?:一|两|几)(?:整)?(?:瓶|盒)(?:的)?(?:安眠药|药)"
+        r"|(?:现在|已经)(?:攒)?够了",
         role="lethal_means",
         exclude=r"炭烤|烤肉|烧烤|木炭画|炭笔|透明胶带|胶带(?:封箱|打包)|跳绳|晾衣绳",
     ),
@@ -474,6 +488,14 @@ COMBINATIONS: tuple[Combination, ...] = (
     Combination("decided", frozenset({"resolve", "despair"}), 3, _SUICIDE),
     # A place or a means, and a decision ("this time I won't come down").
     Combination("means_decided", frozenset({"means", "resolve"}), 3, _SUICIDE),
+    # Psychosis with a means and a time, a place or a decision.
+    Combination(
+        "psychosis_means",
+        frozenset({"category:psychosis_mania", "means"}),
+        3,
+        frozenset({"psychosis_mania", "suicide"}),
+        frozenset({"timing", "location", "resolve"}),
+    ),
     # Psychosis with a weapon at hand, or someone singled out.
     Combination(
         "psychosis_armed",

@@ -28,7 +28,8 @@ EN: list[Rule] = [
         r" on me|(?:keeps?|kept|started|starts|been) touching me|touch(?:es|ed)? me (?:down there"
         r"|there|when|at night|inappropriately|under)|comes? into my (?:room|bed) at night"
         r"|gets? into my bed|makes? me (?:stay|sleep|touch|do things|undress|take (?:off|my))"
-        r"|says? (?:its|it is) our secret"
+        r"|says? (?:its|it is) our secret|woke up (?:in|at) (?:a |some )?(?:strangers?|strange|someone)\w*"
+        r" (?:\w+ ){0,4}(?:no memory|dont remember|cant remember)"
         r"|(?:threaten\w*|make|makes|made|forc\w*) (?:\w+ ){0,7}(?:sleep"
         r" with|have sex with|send (?:nudes|pictures|photos))|hits? me with (?:a|the|his|her)"
         r" (?:belt|hanger|stick|cable|cord|shoe))\b",
@@ -47,7 +48,10 @@ EN: list[Rule] = [
     Rule(
         "en.self_harm_escalating",
         r"\b(?:go(?:ing)?|cut(?:ting)?|try(?:ing)?) (?:\w+ ){0,2}deeper\b"
-        r"|\bhit the (?:artery|vein)\b"
+        r"|\bhit the (?:artery|vein)\b|\b(?:carv\w*|cut\w*|burn\w*|slic\w*|brand\w*) (?:\w+ ){0,5}"
+        r"(?:into|on|onto) my (?:forearm|arm|wrist|thigh|leg|skin|stomach|hip)s?\b(?=.*\b(?:now|tonight"
+        r"|again|deeper))|\blighter (?:\w+ ){0,4}(?:for|on|to|against) my (?:thigh|arm|wrist|skin|leg)"
+        r"|\bpunch\w* (?:the |a )?(?:wall|mirror|window) (?:\w+ ){0,3}(?:till|until)\b"
         r"|\bdown the (?:arm|wrist) not across\b|\b(?:cut|slit|slice) my (?:throat|neck)\b"
         r"|\bcutting (?:\w+ ){0,3}isnt enough (?:anymore)?\b",
         3,
@@ -132,7 +136,8 @@ ZH: list[Rule] = [
     ),
     Rule(
         "zh.self_harm_wound",
-        r"(?:烫|割|划|烧)(?:了)?(?:自己|手|胳膊|腿|手腕).{0,24}?(?:发白|流脓|化脓|感染|发烧|发炎|缝针|止不住|好深)",
+        r"(?:烫|割|划|烧)(?:了)?(?:自己|手|胳膊|腿|手腕).{0,24}?(?:发白|流脓|化脓|感染|发烧|发炎|缝针|止不住|好深)"
+        r"|(?:烟头|打火机|刀片)\S{0,6}(?:往|在|按)\S{0,4}(?:手臂|胳膊|腿|手腕|大腿)",
         3,
         SELF_HARM_MEDICAL,
         exclude=r"做饭|炒菜|不小心|切菜",
