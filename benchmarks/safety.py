@@ -66,6 +66,24 @@ def timed(screen: RiskScreen, windows: list[list[str]]) -> tuple[list[float], fl
     return latencies, time.perf_counter() - started
 
 
+LONG_CHARS = 2000  # context.max_message_chars: the longest text the service screens
+
+
+def long_message_ms(screen: RiskScreen, cases: list[Case], reps: int) -> dict[str, float]:
+    """The worst case the stream does not show: a message as long as the service allows, alone
+    and as all six messages of the window (median of ``reps`` runs each)."""
+    text = " ".join(m for case in cases for m in case.messages)[:LONG_CHARS]
+    figures = {}
+    for label, window in (("long_message_ms", [text]), ("six_long_messages_ms", [text] * 6)):
+        runs = []
+        for _ in range(reps):
+            started = time.perf_counter()
+            screen.assess_conversation(window)
+            runs.append(time.perf_counter() - started)
+        figures[label] = round(statistics.median(runs) * 1000, 2)
+    return figures
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -124,6 +142,7 @@ def main() -> None:
             "p99_ms": round(percentile(values, 0.99) * 1000, 3),
             "max_ms": round(max(values) * 1000, 3),
             "messages_per_s_one_core": round(len(values) / elapsed[name], 1),
+            **long_message_ms(screens[name], cases, args.reps * 3),
         }
         log(f"{name}: {result[name]}")
     result["throughput_ratio_full_vs_lexicon"] = round(

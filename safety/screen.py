@@ -135,6 +135,10 @@ def _escalate(tier: int, roles: set[str]) -> int:
 
 # Messages screened together as one window: enough for a disclosure spread over a few lines.
 WINDOW_MESSAGES = 6
+# Each earlier message joins the window by its last characters only: what links messages is
+# near their ends ("... and the pills" / "goodbye"), and screening cost grows with length
+# (about 5 µs a character), so six long messages must not cost six times one.
+WINDOW_CHARS = 400
 
 
 # The classifier's tier counts in full only beside a lexicon cue that speaks of risk itself
@@ -183,7 +187,7 @@ class RiskScreen:
         if not messages:
             return NO_RISK
         latest = self.assess(messages[-1])
-        window = [m for m in messages[-WINDOW_MESSAGES:] if m.strip()]
+        window = [m[-WINDOW_CHARS:] for m in messages[-WINDOW_MESSAGES:] if m.strip()]
         if len(window) < 2:
             return latest
         return latest.stronger(self.assess("\n".join(window)))
