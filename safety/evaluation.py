@@ -47,8 +47,12 @@ class TierFigure:
 
 
 def load_cases(directory: Path) -> list[Case]:
+    return load_cases_from(directory, SUITES)
+
+
+def load_cases_from(directory: Path, suites: tuple[str, ...]) -> list[Case]:
     cases = []
-    for suite in SUITES:
+    for suite in suites:
         path = directory / f"{suite}.jsonl"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():

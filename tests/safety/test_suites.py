@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from safety.classifier import RiskClassifier
-from safety.evaluation import Case, Scored, false_alarms, load_cases, missed, score
+from safety.evaluation import (
+    Case,
+    Scored,
+    false_alarms,
+    load_cases,
+    load_cases_from,
+    missed,
+    score,
+)
 from safety.rules import CATEGORIES
 from safety.screen import LexiconScreen, RiskScreen
 
@@ -77,3 +85,12 @@ def test_the_held_out_suite_is_there_and_well_formed() -> None:
     assert suites["must_catch"] >= 100 and suites["benign"] >= 100
     assert all(case.tier >= 3 for case in held if case.suite == "must_catch")
     assert not {case.id for case in held} & {case.id for case in load_cases(SUITES)}
+
+
+def test_the_second_development_set_is_well_formed() -> None:
+    dev2 = [
+        case for case in load_cases_from(Path(__file__).parent / "dev2", ("must_catch", "benign"))
+    ]
+    assert sum(case.suite == "must_catch" for case in dev2) >= 150
+    assert all(case.tier >= 3 for case in dev2 if case.suite == "must_catch")
+    assert all(case.tier <= 1 for case in dev2 if case.suite == "benign")
