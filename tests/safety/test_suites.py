@@ -88,9 +88,7 @@ def test_the_held_out_suite_is_there_and_well_formed() -> None:
 
 
 def test_the_second_development_set_is_well_formed() -> None:
-    dev2 = [
-        case for case in load_cases_from(Path(__file__).parent / "dev2", ("must_catch", "benign"))
-    ]
+    dev2 = load_cases_from(Path(__file__).parent / "dev2", ("must_catch", "benign"))
     assert sum(case.suite == "must_catch" for case in dev2) >= 150
     assert all(case.tier >= 3 for case in dev2 if case.suite == "must_catch")
     assert all(case.tier <= 1 for case in dev2 if case.suite == "benign")
