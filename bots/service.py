@@ -651,6 +651,11 @@ class ConversationService:
     async def _finish(
         self, state: _ConversationState, turn_key: str, answers: int, result: _TurnResult
     ) -> None:
+        if state.case_id is not None:
+            # An operator may have claimed the case in another bot process during the turn.
+            await self._blocking(self._refresh_case, state)
+            if state.latched_to is not None:
+                return
         stored = await self._blocking(
             self.store.add_assistant_message,
             state.conversation_id,

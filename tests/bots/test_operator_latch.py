@@ -209,3 +209,22 @@ async def test_without_a_group_every_operator_gets_the_alert_directly(opened: Op
     direct = [text for operator, text in opened.channel.to_operators if operator == OPERATOR]
     assert len(direct) == 1 and "Case #" in direct[0] and "tier 3" in direct[0]
     assert "x" * 161 not in direct[0]  # the excerpt is clipped to excerpt_chars
+
+
+async def test_a_claim_made_in_another_process_stops_the_reply_in_flight(
+    opened: Opened,
+) -> None:
+    """Another bot process claims through the database only; this process learns of it before
+    it shows or stores the reply it was generating."""
+    service = opened.service
+    sink = TimedSink()
+    await service.receive(Inbound("test", "di", "I have a plan to kill myself", locale="en"), sink)
+    await service.wait_idle("test", "di")
+    account = await service.user("test", "di")
+    case = CaseStore(service.store.engine).active_for_user(account.id)
+    assert case is not None  # opened by the service itself, at tier 3
+    finals = sum(1 for _, kind in sink.events if kind == "final")
+    await service.receive(Inbound("test", "di", "still there?", locale="en"), sink)
+    CaseStore(service.store.engine).claim(case.id, "operator:test:900")  # the other process
+    await asyncio.wait_for(service.wait_idle("test", "di"), 30)
+    assert sum(1 for _, kind in sink.events if kind == "final") == finals
