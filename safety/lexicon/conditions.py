@@ -51,6 +51,7 @@ EN: list[Rule] = [
         r"\b(?:hearing|hear|heard) (?:voices|a voice|things that arent there)\b"
         r"|\bvoices? in my head\b|\bthe voices (?:are|keep|say|said|told|wont|got|getting)\b"
         r"|\b(?:is|are|keeps?) poisoning (?:me|us|our \w+|my \w+)\b"
+        r"|\b(?:put|implanted|planted) (?:a |an )?(?:\w+ )?(?:chip|tracker|device|implant) in my\b"
         r"|\b(?:they|people|someone|the government|the cia|the fbi|my neighbou?rs?) (?:are|is|keep)"
         r" (?:watching|following|tracking|poisoning|spying on|reading) (?:me|my (?:mind"
         r"|thoughts))\b|\b(?:put|implanted|planted) (?:a )?(?:chip|device|camera|tracker)s? in"
@@ -207,7 +208,7 @@ ZH: list[Rule] = [
         r"催吐|抠(?:喉|嗓子)|暴食(?:后|完)?(?:又)?(?:吐|催吐)|吃完(?:就|又)?(?:去)?(?:吐掉|抠)"
         r"|(?:好几|几|[两三四五六七八九十]|\d+)天(?:都)?没(?:有)?吃(?:东西|饭|任何东西)|一天(?:只)?吃一(?:个|顿|点|口)"
         r"|(?:吃|用)泻药(?:减肥|瘦)|(?:厌食|暴食)症|饿(?:着)?自己|不敢吃(?:东西|饭)|绝食|减肥药|断食"
-        r"|每天只吃\d+卡",
+        r"|每天只吃\d+卡|果导片|吐根|催吐药|bmi\s?(?:剩)?(?:1[0-6]|[5-9])(?:\.\d)?(?!\d)",
         2,
         EATING,
         exclude=r"没吃(?:饭)?(?:呢|吗)|绝食(?:抗议|示威)",

@@ -30,7 +30,7 @@ from safety.rules import Rule
 
 _SELF = r"(?:my ?self|me)"
 _DRUG_EN = (
-    r"pills?|tablets?|capsules?|meds|medications?|medicines?|painkillers?|paracetamol"
+    r"pills?|pils|tablets?|capsules?|meds|medications?|medicines?|painkillers?|paracetamol"
     r"|acetaminophen|tylenol|panadol|ibuprofen|advil|aspirin|xanax|alprazolam|valium|diazepam"
     r"|lorazepam|ativan|klonopin|clonazepam|benzos?|insulin|antidepressants?|opioids?|oxycodone"
     r"|oxycontin|oxy|percocet|vicodin|tramadol|codeine|morphine|fentanyl|heroin|methadone"
@@ -69,7 +69,7 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.cue.overdose",
-        rf"\b(?:took|taken|swallowed|downed|popped|ate|injected|necked|chugged|od d|odd)"
+        rf"\b(?:took|tooked|tok|taken|swallowed|downed|popped|ate|injected|necked|chugged|od d|odd)"
         rf" (?:\w+ ){{0,2}}(?:{_AMOUNT_EN})(?: \w+){{0,4}}? (?:{_DRUG_EN}|units|mg)\b"
         rf"|\b(?:{_DRUG_EN}) (?:\w+ ){{0,2}}(?:took|swallowed|taken|injected) (?:\w+ ){{0,2}}"
         rf"(?:{_AMOUNT_EN})\b"
@@ -155,7 +155,7 @@ EN: list[Rule] = [
         r"|\bgot everything (?:i|we) need\b|\bwill be (?:quiet|over) soon\b|\bchecked (?:that|if)"
         r" the (?:door|roof|gate)\b|\bfound (?:a|the) (?:quiet )?(?:spot|place)\b"
         r"|\bsee where i(?:d| would) (?:go over|jump)\b"
-        r"|\basking for (?:me|myself)\b|\bits me i did it\b|\bif (?:its|it s) for (?:yourself|myself)\b"
+        r"|\b(?:nobody|no one) (?:can|will|is going to|could) stop me\b|\basking for (?:me|myself)\b|\bits me i did it\b|\bif (?:its|it s) for (?:yourself|myself)\b"
         r"|\bgo finish (?:everything|it all|it)\b|\b(?:ill|i will) be gone (?:before|by)\b"
         r"|\b(?:ctb|catch the bus)\b|\bi (?:just )?need to (?:take them|do it|pick the day|decide"
         r" where|work up the nerve)\b|\bjust (?:working up|need) the nerve\b|\bthis time (?:it"
@@ -184,7 +184,8 @@ EN: list[Rule] = [
         r" off|understand later|be fine without me)\b|\bwould be better off (?:with|without)\b"
         r"|\b(?:dont|do not|doesnt) want to (?:be here|go alone|exist|wake up)\b|\bi deserve (?:it"
         r"|to die|to suffer)\b|\bonly way (?:out|to stop)\b|\bhate myself\b|\bmake it stop\b"
-        r"|\bcant anymore\b|\b(?:cannot|cant|can not) tahan\b|\bno more trouble for anyone\b"
+        r"|\bcant anymore\b|\b(?:please )?(?:dont|do not) (?:try to )?(?:find|look for|search for) me\b"
+        r"|\b(?:cant|cnat|cannot) do th\w{0,2}s anymo\w*\b|\b(?:cannot|cant|can not) tahan\b|\bno more trouble for anyone\b"
         r"|\bno respawn\b|\b(?:family|they|everyone|kids|wife|husband) (?:will|would) be better off\b",
         role="despair",
         exclude=r"\b(?:cant|cannot) (?:do (?:this|it)|take (?:it|this)) (?:anymore )?(?:lol|haha)"
@@ -265,7 +266,8 @@ EN: list[Rule] = [
         r"|daughter|partner|boyfriend|girlfriend|wife|husband|cousin|classmate) (?:\w+ )?(?:just"
         r" )?(?:took|swallowed|overdosed|was hanging|is hanging|hanged|cut|slit|jumped|is on the"
         r" (?:roof|bridge|ledge)|sent me (?:a )?(?:pic|photo|picture|message)|texted me goodbye"
-        r"|said goodbye|isnt (?:answering|responding|breathing)|wont wake up|locked (?:herself"
+        r"|said goodbye|isnt (?:answering|responding|breathing|picking up)|not picking up|wont wake up"
+        r"|(?:just )?texted me (?:\w+ ){0,3}(?:sorry|goodbye|bye|take care)|locked (?:herself"
         r"|himself|themselves))\b|\b(?:posted|sent|wrote) (?:a )?(?:suicide note|goodbye"
         r" (?:note|letter|message)|pic of (?:a load of |some )?pills)\b",
         role="third_party",
@@ -293,7 +295,7 @@ ZH: list[Rule] = [
         "zh.cue.possession",
         r"(?:买好|买了|准备好|准备了|攒了|攒够|存了|囤了|藏了|偷了|拿了|带着|备好|放在|藏在|我有|手里有|家里有)"
         r"|(?:都|已经)(?:买|准备|弄|搞)(?:好|到)了|在(?:床底下|抽屉|包里|车里|笔袋里|后备箱|车尾箱|口袋|柜子里|床边|手边)"
-        r"|(?:买|准备|弄|搞|拿)(?:好|到|了)(?:了|喇)?|(?:我)?(?:老家|家里|这边)有|放在(?:床边|身边)|就在(?:柜子|抽屉|手边)",
+        r"|(?:买|准备|弄|搞|拿)(?:好|到|了)(?:了|喇)?|(?:我家|家里|老家|屋企)\S{0,4}(?:就)?有|(?:我)?(?:老家|家里|这边)有|放在(?:床边|身边)|就在(?:柜子|抽屉|手边)",
         role="possession",
     ),
     Rule(
@@ -338,7 +340,7 @@ ZH: list[Rule] = [
         r"决定了|已经决定|计划(?:定好|好)了|想好了|(?:日子|时间|地方)(?:定|选)(?:好)?了|就差|谁也别拦|别拦我|别劝(?:了|我)"
         r"|这次(?:不会再|一定|肯定|不会)(?:失败)?|查好了|(?:就|定)在\S{0,6}(?:那天|之后|之前)|下定决心"
         r"|月底之前|不会再给大家添麻烦|不需要了|这次应该就不下来了|不下来了|踩过点|就这几天|等周末|就等|准备下线"
-        r"|(?:已经)?想好(?:了)?\S{0,3}(?:在哪|哪里|哪儿|边度|怎么|什么时候|什么地方|地方|时间)"
+        r"|谁也(?:拦|挡)不住我|没(?:有)?人能(?:阻止|拦住)我|(?:已经)?想好(?:了)?\S{0,3}(?:在哪|哪里|哪儿|边度|怎么|什么时候|什么地方|地方|时间)"
         r"|(?:之后|以后)就不用再撑|不用再撑了|(?:药|刀片|药片)\S{0,6}(?:排好|摆好|数好)了?"
         r"|(?:过几天|很快)就(?:解脱|结束|走)|不会回来了|回不来了|动手|订好了|选好了|寄了"
         r"|(?:都|已经)交代(?:好)?了|该交代的|后面的事|永久的那种|最后一次|考完试就|攒够了就",
@@ -349,14 +351,14 @@ ZH: list[Rule] = [
         r"不想活|活不下去|撑不下去|坚持不下去|熬不下去|受不了了|不想再|活着没意思|人间不值得|想鼠|想死|去死|解脱"
         r"|离开这个世界|不想醒|不会醒|没有我\S{0,6}(?:更好|更轻松)|添麻烦|拖累|宁愿死|一了百了|结束这一切"
         r"|活着也没意思|受够了(?:这一切|活着|这个世界)|是(?:一个|个)?负担|我走了\S{0,8}(?:更好|轻松)|emo到极点|不想再"
-        r"|不想一个人走|(?:家里人|家人|他们|孩子们?)\S{0,10}(?:好过一点|过得更好|更轻松)",
+        r"|不想一个人走|别找我|不要找我|(?:在那之前|之前)我会(?:先)?消失|(?:家里人|家人|他们|孩子们?)\S{0,10}(?:好过一点|过得更好|更轻松)",
         role="despair",
         exclude=r"想死你|笑死|累死|饿死|热死|冷死|困死|烦死|气死|吓死|美死|香死",
     ),
     Rule(
         "zh.cue.question",
         r"(?:多少|几|哪种|什么|怎么|多久|多长时间|多深|多高)\S{0,12}(?:会死|才会死|能死|致死|死得|不痛|不会痛|没痛苦"
-        r"|不醒|醒不过来|失去意识|没意识|没有意识|不再醒|一定会死|死掉|死法|最快|保证|才会(?:坏掉|死|没命|衰竭))|致死量|(?:哪种|什么)死法",
+        r"|不醒|醒不过来|失去意识|没意识|没有意识|不再醒|一定会死|死掉|死法|最快|保证|没救|才会(?:坏掉|死|没命|衰竭))|致死量|(?:哪种|什么)死法",
         role="question",
     ),
     Rule("zh.cue.means", _MEANS_ZH, role="means"),
@@ -495,6 +497,13 @@ COMBINATIONS: tuple[Combination, ...] = (
         3,
         frozenset({"psychosis_mania", "suicide"}),
         frozenset({"timing", "location", "resolve"}),
+    ),
+    # Psychosis or mania with a plan for tonight and nothing that can stop it.
+    Combination(
+        "psychosis_tonight",
+        frozenset({"category:psychosis_mania", "timing", "resolve"}),
+        3,
+        frozenset({"psychosis_mania"}),
     ),
     # Psychosis with a weapon at hand, or someone singled out.
     Combination(

@@ -123,7 +123,8 @@ ZH: list[Rule] = [
     ),
     Rule(
         "zh.abuse_threat",
-        r"(?:要|会|说要|扬言要)(?:把我)?打(?:死|到)我|会被(?:打死|杀|弄死|打残)|打到我(?:不能|站不|走不)",
+        r"(?:要|会|说要|扬言要)(?:把我)?打(?:死|到)我|会被(?:打死|杀|弄死|打残)|打到我(?:不能|站不|走不)"
+        r"|把我(?:的)?(?:手|腿|胳膊)(?:给)?打断|打断我的(?:手|腿)|打到(?:我)?骨(?:裂|折)",
         3,
         ABUSE,
         exclude=r"打死我了?(?:哈哈|lol|嘿嘿|笑死)|再不\S{0,10}就\S{0,3}打死我",
@@ -137,14 +138,15 @@ ZH: list[Rule] = [
     Rule(
         "zh.self_harm_wound",
         r"(?:烫|割|划|烧)(?:了)?(?:自己|手|胳膊|腿|手腕).{0,24}?(?:发白|流脓|化脓|感染|发烧|发炎|缝针|止不住|好深)"
-        r"|(?:烟头|打火机|刀片)\S{0,6}(?:往|在|按)\S{0,4}(?:手臂|胳膊|腿|手腕|大腿)",
+        r"|(?:烟头|打火机|刀片)\S{0,6}(?:往|在|按)\S{0,4}(?:手臂|胳膊|腿|手腕|大腿)"
+        r"|(?:打|捶|砸)墙\S{0,4}(?:到|得)\S{0,4}(?:骨头|出血|流血)",
         3,
         SELF_HARM_MEDICAL,
         exclude=r"做饭|炒菜|不小心|切菜",
     ),
     Rule(
         "zh.command_harm",
-        r"(?:声音|有人|神|上帝|鬼|恶魔)\S{0,6}(?:命令|叫|让|逼|要|说)\S{0,4}我\S{0,10}(?:杀|砍|捅|死|挖|割|跳|伤害"
+        r"(?:声音|有人|神|上帝|鬼|恶魔)\S{0,6}(?:命令|叫|让|逼|要|说)\S{0,4}我.{0,24}?(?:杀|砍|捅|死|挖|割|跳|伤害|拔出来"
         r"|献祭|赎罪|烧)",
         3,
         PSYCHOSIS_HARM,
@@ -184,4 +186,53 @@ MURDER_SUICIDE: list[Rule] = [
     ),
 ]
 
-RULES: list[Rule] = [*EN, *ZH, *MURDER_SUICIDE]
+# A parent at the edge of hurting a baby; removing an imagined implant; planning around cameras.
+ACUTE: list[Rule] = [
+    Rule(
+        "en.harm_baby",
+        r"\b(?:about to|going to|gonna|want to|scared i ll|afraid i ll|might) (?:\w+ ){0,2}(?:shake"
+        r"|throw|smother|drop|suffocate|hurt) (?:him|her|the baby|my baby|it|them)\b(?=.*\b(?:baby"
+        r"|crying|screaming|newborn|infant|toddler|\dyo|month old))|\b(?:baby|newborn|infant)\b.*\b(?:about"
+        r" to|going to|gonna) (?:\w+ ){0,2}(?:shake|throw|smother|drop)\b",
+        3,
+        frozenset({"harm_to_others", "abuse", "abuse_child"}),
+    ),
+    Rule(
+        "zh.harm_baby",
+        r"(?:差点|想|要|忍不住)(?:把)?(?:他|她|孩子|宝宝|婴儿)\S{0,4}(?:往地上)?(?:摔|扔|掐|捂|闷|摇)"
+        r".{0,20}(?:控制不住|受不了|手(?:还在)?抖)|(?:控制不住|受不了).{0,20}(?:差点|想)(?:把)?(?:他|她|孩子|宝宝)\S{0,4}(?:摔|扔|掐|捂|闷)",
+        3,
+        frozenset({"harm_to_others", "abuse", "abuse_child"}),
+    ),
+    Rule(
+        "en.psychosis_self_surgery",
+        r"\b(?:get|cut|dig|pull|take|carve) (?:it|the chip|them|the tracker|the implant) out"
+        r"(?: \w+){0,4} (?:with|using) (?:the |a |my )?(?:pliers|knife|blade|scissors|razor|needle"
+        r"|screwdriver)\b|\b(?:chip|tracker|implant|device)s? in my (?:\w+ )?(?:molar|tooth|teeth|arm"
+        r"|head|skin|neck)\b(?=.*\b(?:pliers|knife|blade|cut|dig|pull))",
+        3,
+        frozenset({"psychosis_mania", "self_harm"}),
+    ),
+    Rule(
+        "zh.psychosis_self_surgery",
+        r"(?:芯片|定位器|监听器|窃听器).{0,24}(?:用)?(?:钳子|刀|剪刀|针)\S{0,4}(?:拔|挖|割|剪|撬)(?:出来|掉)",
+        3,
+        frozenset({"psychosis_mania", "self_harm"}),
+    ),
+    Rule(
+        "en.evading_cameras",
+        r"\b(?:timed|know|figured out|worked out|checked)(?: exactly)? (?:when|where) the (?:camera"
+        r"|cctv)s? (?:\w+ ){0,3}(?:away|off|blind|doesnt (?:cover|see)|cant see)\b",
+        3,
+        frozenset({"harm_to_others"}),
+    ),
+    Rule(
+        "zh.evading_cameras",
+        r"监控\S{0,4}(?:转头|照不到|拍不到|死角)\S{0,10}(?:算好|摸清|知道)|(?:没有监控|监控死角).{0,20}(?:摸清楚|算好|等)"
+        r"|(?:摸清楚|算好)(?:了)?.{0,12}(?:没有监控|监控死角)",
+        3,
+        frozenset({"harm_to_others"}),
+    ),
+]
+
+RULES: list[Rule] = [*EN, *ZH, *MURDER_SUICIDE, *ACUTE]
