@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from soulchat.store.models import CrisisCase, User, utcnow
+from soulchat.store.models import CrisisCase, User, aware, utcnow
 
 UNRESOLVED = ("open", "claimed")
 OUTCOMES: tuple[str, ...] = (
@@ -47,9 +47,7 @@ class CaseRecord:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if moment is None else aware(moment)
 
 
 class CaseStore:

@@ -7,7 +7,7 @@ take and return plain values, never ORM objects, so nothing leaks a session.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from soulchat.store.migrate import ensure_schema
-from soulchat.store.models import Conversation, Message, SafetyEvent, User, utcnow
+from soulchat.store.models import Conversation, Message, SafetyEvent, User, aware, utcnow
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ class Store:
                     kind=row.kind,
                     tier=row.tier,
                     categories=frozenset(c for c in row.categories.split(",") if c),
-                    at=_aware(row.created_at),
+                    at=aware(row.created_at),
                 )
                 for _, row in sorted(rows.items())
             ]
@@ -345,11 +345,6 @@ class Store:
             return _rowcount(result)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything here is stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -361,5 +356,5 @@ def _user_record(user: User) -> UserRecord:
         platform_user_id=user.platform_user_id,
         locale=user.locale,
         consent_at=user.consent_at,
-        ai_disclosed_at=None if user.ai_disclosed_at is None else _aware(user.ai_disclosed_at),
+        ai_disclosed_at=None if user.ai_disclosed_at is None else aware(user.ai_disclosed_at),
     )
