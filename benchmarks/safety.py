@@ -1,16 +1,23 @@
 """Screening cost and quality: the full screen against the lexicon alone, in the same run.
 
-1. Latency and throughput on one core. Every message of the project's suites
-   (``tests/safety/suites``) is screened the way the service screens it: the message, and the
-   conversation's recent messages read together (``RiskScreen.assess_conversation``). The
-   process is pinned to one CPU; each screen runs over the whole stream ``--reps`` times,
-   alternating, and per-message latencies of all repetitions are pooled. Target: p99 ≤ 5 ms.
+1. Latency and throughput on one core, for three screens: ``full`` (lexicon, classifier and
+   semantic layer, as shipped), ``fast`` (lexicon and classifier) and ``lexicon``. Every
+   message of the project's suites (``tests/safety/suites``) is screened the way the service
+   screens it: the message, and the conversation's recent messages read together
+   (``RiskScreen.assess_conversation``). The process is pinned to one CPU (the encoder to one
+   thread); the fast screens run over the whole stream ``--reps`` times, alternating, the full
+   screen ``--full-reps`` times (it is a hundred times slower), and per-message latencies of
+   all repetitions are pooled. Target: p99 ≤ 5 ms for the screen on the event loop's path;
+   the service runs the full screen on its own thread.
 2. Quality: must-catch cases (tier 3-4) scored below 3; benign look-alikes scored 2 or above
    (target ≤ 5%); recall and precision per tier over every suite. On two sets: the
    development suites (``tests/safety/suites``: the lexicon was improved while looking at its
    misses there, so these figures are optimistic) and the held-out suite
    (``tests/safety/holdout``: written independently after the screen was built and never
-   looked at case by case, the honest figure for messages nobody has seen).
+   looked at case by case; its aggregates were read while the semantic layer was chosen) and
+   the second held-out suite (``tests/safety/holdout2``: written on the day the semantic layer
+   was added, first scored after its head and thresholds were fixed: the honest figure for
+   messages nobody has seen).
 
     .venv/bin/python benchmarks/safety.py
 
@@ -41,9 +48,13 @@ from safety.evaluation import (
     tier_figures,
 )
 from safety.screen import LexiconScreen, RiskScreen
+from safety.semantic import SemanticHead, SemanticScreen
 
 SUITES = Path(__file__).resolve().parents[1] / "tests" / "safety" / "suites"
-HOLDOUT = Path(__file__).resolve().parents[1] / "tests" / "safety" / "holdout"
+HOLDOUTS = {
+    "holdout": Path(__file__).resolve().parents[1] / "tests" / "safety" / "holdout",
+    "holdout2": Path(__file__).resolve().parents[1] / "tests" / "safety" / "holdout2",
+}
 log = logger("safety")
 
 
@@ -114,23 +125,30 @@ def quality(screen: RiskScreen, cases: list[Case]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=5, help="passes over the stream per screen")
+    parser.add_argument("--reps", type=int, default=5, help="passes per fast screen")
+    parser.add_argument("--full-reps", type=int, default=1, help="passes of the full screen")
     parser.add_argument("--cpu", type=int, default=0, help="the CPU to pin to")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
+    os.environ["OMP_NUM_THREADS"] = "1"  # read when the encoder loads, below
     cases = load_cases(SUITES)
     windows = stream_of(cases)
-    full = RiskScreen(LexiconScreen(), RiskClassifier.load())
-    lexicon = RiskScreen(LexiconScreen(), None)
-    screens = {"full": full, "lexicon": lexicon}
-    log(f"{len(cases)} cases, {len(windows)} messages per pass, {args.reps} passes per screen")
-    for screen in screens.values():  # warm up: compiled patterns, numpy, caches
+    classifier = RiskClassifier.load()
+    screens = {
+        "full": RiskScreen(LexiconScreen(), classifier, SemanticScreen(SemanticHead.load())),
+        "fast": RiskScreen(LexiconScreen(), classifier),
+        "lexicon": RiskScreen(LexiconScreen(), None),
+    }
+    log(f"{len(cases)} cases, {len(windows)} messages per pass")
+    for screen in screens.values():  # warm up: compiled patterns, numpy, the encoder
         timed(screen, windows[:50])
     latencies: dict[str, list[float]] = {name: [] for name in screens}
     elapsed: dict[str, float] = dict.fromkeys(screens, 0.0)
-    for rep in range(args.reps):
+    for rep in range(max(args.reps, args.full_reps)):
         for name, screen in screens.items() if rep % 2 == 0 else reversed(screens.items()):
+            if rep >= (args.full_reps if name == "full" else args.reps):
+                continue
             values, seconds = timed(screen, windows)
             latencies[name] += values
             elapsed[name] += seconds
@@ -142,20 +160,22 @@ def main() -> None:
             "p99_ms": round(percentile(values, 0.99) * 1000, 3),
             "max_ms": round(max(values) * 1000, 3),
             "messages_per_s_one_core": round(len(values) / elapsed[name], 1),
-            **long_message_ms(screens[name], cases, args.reps * 3),
+            **long_message_ms(screens[name], cases, 3 if name == "full" else args.reps * 3),
         }
         log(f"{name}: {result[name]}")
-    result["throughput_ratio_full_vs_lexicon"] = round(
-        result["full"]["messages_per_s_one_core"] / result["lexicon"]["messages_per_s_one_core"],
-        3,
-    )
+    for name in ("full", "fast"):
+        result[f"throughput_ratio_{name}_vs_lexicon"] = round(
+            result[name]["messages_per_s_one_core"] / result["lexicon"]["messages_per_s_one_core"],
+            3,
+        )
     result["p99_target_ms"] = 5.0
-    holdout = load_cases(HOLDOUT)
+    held_out = {name: load_cases(path) for name, path in HOLDOUTS.items() if path.is_dir()}
     for name, screen in screens.items():
         result[name]["quality"] = quality(screen, cases)
-        result[name]["holdout"] = quality(screen, holdout)
         log(f"{name} quality: {result[name]['quality']}")
-        log(f"{name} held out: {result[name]['holdout']}")
+        for set_name, set_cases in held_out.items():
+            result[name][set_name] = quality(screen, set_cases)
+            log(f"{name} {set_name}: {result[name][set_name]}")
     print(json.dumps(result))
 
 

@@ -196,7 +196,7 @@ class FrontDesk:
             held.messages.append(inbound)
         held.sink = sink
         notice = self.service.safety.crisis_notice(
-            locale, self.service.safety.screen_inbound(str(inbound.text))
+            locale, await self.service.screen([str(inbound.text)])
         )
         if notice:  # a person at risk sees help before any consent question
             await send(Notice(notice))

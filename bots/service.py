@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -57,6 +57,9 @@ PURGE_INTERVAL_S = 3600.0
 # The full crisis message is repeated at most this often while the risk stays the same; in
 # between, every reply carries a one-line footer with the crisis contacts.
 CRISIS_REPEAT_S = 15 * 60.0
+# Messages that may wait for the semantic layer before newer ones get the fast layers alone:
+# at 40-60 ms a message, a quarter of a second at most.
+SCREEN_BACKLOG = 4
 IDLE_STATE_S = 3600.0  # cached per-conversation state is dropped after this long unused
 
 
@@ -203,6 +206,38 @@ class ConversationService:
         self._threads = ThreadPoolExecutor(
             max_workers=2 if sqlite else 8, thread_name_prefix="soulchat-store"
         )
+        self._screening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soulchat-screen")
+        self._screen_backlog = 0
+        self._shed_warned_at = -3600.0
+        self.semantic_shed = 0  # messages screened without the semantic layer (overload)
+
+    async def screen(self, messages: Sequence[str]) -> RiskAssessment:
+        """The safety screen on a user's latest messages, off the event loop: its semantic
+        layer takes tens of milliseconds of CPU. One thread, because the encoder already
+        spreads one text over every core. When SCREEN_BACKLOG messages already wait for it,
+        this one gets the fast layers alone, at once: under a flood, a bounded delay with the
+        screen that served before the semantic layer beats an unbounded queue."""
+        if not self.safety.has_semantic_layer:
+            return self.safety.screen_conversation(messages)
+        if self._screen_backlog >= SCREEN_BACKLOG:
+            self.semantic_shed += 1
+            now = time.monotonic()
+            if now - self._shed_warned_at > 60:
+                self._shed_warned_at = now
+                log.warning(
+                    "screening backlog: %d messages screened without the semantic layer so "
+                    "far; this process takes more messages than one core can encode",
+                    self.semantic_shed,
+                )
+            return self.safety.screen_conversation(messages, semantic=False)
+        self._screen_backlog += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._screening, self.safety.screen_conversation, list(messages)
+            )
+        finally:
+            self._screen_backlog -= 1
 
     async def _blocking(self, function: Callable[..., _T], *args: object) -> _T:
         loop = asyncio.get_running_loop()
@@ -224,6 +259,7 @@ class ConversationService:
                 await task
         await self.inbox.stop()
         self._threads.shutdown(wait=True)
+        self._screening.shutdown(wait=True)
 
     # -- incoming messages ---------------------------------------------------------------
     async def receive(self, inbound: Inbound, sink: ReplySink) -> None:
@@ -392,7 +428,7 @@ class ConversationService:
     async def _screen(self, state: _ConversationState, text: str) -> None:
         state.recent_user.append(text[: self.settings.context.max_message_chars])
         window = list(state.recent_user)
-        assessment = self.safety.screen_conversation(window)
+        assessment = await self.screen(window)
         if self.guard is not None:
             self._start_guard_check(state, window, assessment.tier)
         if assessment.tier == 0:

@@ -113,6 +113,27 @@ class ClassifierVerdict:
     score: float  # the probability behind the tier given (P(tier ≥ t)); 0.0 at tier 0
 
 
+def verdict(
+    probs: NDArray[np.float32], tier_thresholds: NDArray[np.float32], category_threshold: float
+) -> ClassifierVerdict:
+    """A tier and categories from one text's head probabilities (shared with the semantic
+    layer, whose heads have the same layout)."""
+    # The heads are separate sigmoids; "tier ≥ 4" cannot be likelier than "tier ≥ 3".
+    tier_probs = np.minimum.accumulate(probs[:TIER_HEADS])
+    tier = 0
+    for k in range(TIER_HEADS, 0, -1):
+        if tier_probs[k - 1] >= tier_thresholds[k - 1]:
+            tier = k
+            break
+    if tier == 0:
+        return ClassifierVerdict(0, frozenset(), 0.0)
+    category_probs = probs[TIER_HEADS:]
+    chosen = {CATEGORY_ORDER[i] for i, p in enumerate(category_probs) if p >= category_threshold}
+    if not chosen:  # a tier always travels with at least its likeliest category
+        chosen = {CATEGORY_ORDER[int(np.argmax(category_probs))]}
+    return ClassifierVerdict(tier, frozenset(chosen), float(tier_probs[tier - 1]))
+
+
 def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
     return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
@@ -151,28 +172,12 @@ class RiskClassifier:
     def assess(self, text: str) -> ClassifierVerdict:
         best = ClassifierVerdict(0, frozenset(), 0.0)
         for part in clauses(text):
-            verdict = self._verdict(self.probabilities(normalize(part)))
-            if (verdict.tier, verdict.score) > (best.tier, best.score):
-                best = verdict
+            found = verdict(
+                self.probabilities(normalize(part)), self.tier_thresholds, self.category_threshold
+            )
+            if (found.tier, found.score) > (best.tier, best.score):
+                best = found
         return best
-
-    def _verdict(self, probs: NDArray[np.float32]) -> ClassifierVerdict:
-        # The heads are separate sigmoids; "tier ≥ 4" cannot be likelier than "tier ≥ 3".
-        tier_probs = np.minimum.accumulate(probs[:TIER_HEADS])
-        tier = 0
-        for k in range(TIER_HEADS, 0, -1):
-            if tier_probs[k - 1] >= self.tier_thresholds[k - 1]:
-                tier = k
-                break
-        if tier == 0:
-            return ClassifierVerdict(0, frozenset(), 0.0)
-        category_probs = probs[TIER_HEADS:]
-        chosen = {
-            CATEGORY_ORDER[i] for i, p in enumerate(category_probs) if p >= self.category_threshold
-        }
-        if not chosen:  # a tier always travels with at least its likeliest category
-            chosen = {CATEGORY_ORDER[int(np.argmax(category_probs))]}
-        return ClassifierVerdict(tier, frozenset(chosen), float(tier_probs[tier - 1]))
 
     # -- files -------------------------------------------------------------------------------
     def save(self, path: Path) -> None:

@@ -24,7 +24,8 @@ def screen(
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
     lexicon_only: Annotated[
-        bool, typer.Option("--lexicon-only", help="Leave the classifier out.")
+        bool,
+        typer.Option("--lexicon-only", help="Leave the classifier and the semantic layer out."),
     ] = False,
 ) -> None:
     """Screen JSON lines ({"id", "text"} or {"id", "messages": [...]}) and print one
@@ -93,4 +94,37 @@ def train_classifier(
             f"precision {score.precision:.3f}"
         )
     model.save(out)
+    typer.echo(f"wrote {out} ({out.stat().st_size // 1024} KiB)")
+
+
+@safety_app.command("train-semantic")
+def train_semantic(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the head (.npz).")] = Path(
+        "safety/data/risk_semantic.npz"
+    ),
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Keep the corpus embeddings here (.npz) to retrain in seconds."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Passes over the training data.")] = 40,
+    seed: Annotated[int, typer.Option(help="Split, initialisation and shuffling.")] = 0,
+) -> None:
+    """Train the semantic layer's head on the project's corpus: embed every example with
+    multilingual-e5-small (a few minutes on a CPU), fit, report the held-out part."""
+    from safety.corpus import load_corpus
+    from safety.semantic import E5Embedder
+    from safety.semantic_train import SemanticTrainConfig, train
+
+    examples = load_corpus(seed=seed)
+    typer.echo(f"corpus: {len(examples)} examples (safety/data/risk_corpus); embedding them")
+    head, report = train(
+        examples, E5Embedder(), SemanticTrainConfig(epochs=epochs, seed=seed), cache
+    )
+    typer.echo(f"trained on {report.train_examples}, held out {report.heldout_examples}")
+    for score in report.heldout_scores:
+        typer.echo(
+            f"  tier {score.tier}: {score.support} held out, recall {score.recall:.3f}, "
+            f"precision {score.precision:.3f}"
+        )
+    head.save(out)
     typer.echo(f"wrote {out} ({out.stat().st_size // 1024} KiB)")

@@ -20,6 +20,7 @@ from safety.locales import language
 from safety.output_filter import FilterVerdict, OutputFilter
 from safety.resources import CrisisLine, crisis_notice, load_crisis_lines
 from safety.screen import LexiconScreen, RiskAssessment, RiskScreen
+from safety.semantic import SemanticHead, SemanticScreen
 
 if TYPE_CHECKING:
     from soulchat.config import SafetySettings
@@ -39,10 +40,23 @@ def load_classifier(path: str = "") -> RiskClassifier:
     return RiskClassifier.load(Path(path) if path else None)
 
 
+@lru_cache(maxsize=4)
+def load_semantic(path: str = "") -> SemanticScreen:
+    """The semantic layer with the head at ``path`` (empty: the shipped one), once per
+    process: its encoder holds 70 MB."""
+    return SemanticScreen(SemanticHead.load(Path(path) if path else None))
+
+
 def build_screen(settings: SafetySettings, *, classifier: bool = True) -> RiskScreen:
-    """The screen the settings describe; a bad classifier file is a ValueError naming it."""
+    """The screen the settings describe (``classifier=False``: the lexicon alone); a bad
+    model file is a ValueError naming it."""
     use = classifier and settings.use_classifier
-    return RiskScreen(LexiconScreen(), load_classifier(settings.classifier_file) if use else None)
+    semantic = classifier and settings.use_semantic
+    return RiskScreen(
+        LexiconScreen(),
+        load_classifier(settings.classifier_file) if use else None,
+        load_semantic(settings.semantic_file) if semantic else None,
+    )
 
 
 class SafetyPolicy:
@@ -89,9 +103,16 @@ class SafetyPolicy:
         """An assessment from another layer (the LLM guard, an operator)."""
         return RiskAssessment(tier, categories, (source,), 1.0)
 
-    def screen_conversation(self, messages: Sequence[str]) -> RiskAssessment:
-        """The latest of a conversation's user messages, with the recent ones read together."""
-        return self._screen.assess_conversation(messages)
+    def screen_conversation(
+        self, messages: Sequence[str], *, semantic: bool = True
+    ) -> RiskAssessment:
+        """The latest of a conversation's user messages, with the recent ones read together;
+        ``semantic=False``: without the semantic layer (sub-millisecond)."""
+        return self._screen.assess_conversation(messages, semantic=semantic)
+
+    @property
+    def has_semantic_layer(self) -> bool:
+        return self._screen.semantic is not None
 
     def crisis_notice(self, locale: str, assessment: RiskAssessment) -> str | None:
         if assessment.tier < self._notice_tier:

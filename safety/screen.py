@@ -31,6 +31,7 @@ from safety.lexicon import DEFAULT_COMBINATIONS, DEFAULT_RULES
 from safety.lexicon.cues import Combination
 from safety.normalize import normalize
 from safety.rules import Rule, RuleSet
+from safety.semantic import SemanticScreen
 
 # Signals of these categories are escalated by means / timing / farewell context.
 _ESCALATED = frozenset({"suicide", "self_harm", "harm_to_others"})
@@ -156,19 +157,41 @@ EVERYDAY_CUES = frozenset(
 
 
 class RiskScreen:
-    """Lexicon and classifier together, for one message or a conversation's recent ones.
+    """Lexicon, classifier and semantic layer together, for one message or a conversation's
+    recent ones.
 
-    The tier is the highest either layer gives (the classifier capped at
-    ``UNCUED_CLASSIFIER_CAP`` when no lexicon rule matched at all); the lexicon's categories
-    and signals are kept, the classifier adds its own as ``clf.t<tier>``."""
+    The tier is the highest any layer gives (the classifier capped at
+    ``UNCUED_CLASSIFIER_CAP`` when no lexicon rule matched at all, the semantic layer's below
+    tier 3 at 1); the lexicon's categories and signals are kept, the classifier adds its own as
+    ``clf.t<tier>``, the semantic layer as ``sem.t<tier>``. The semantic layer reads each
+    message on its own: it costs tens of milliseconds a text, and a conversation's risk
+    already keeps what earlier messages showed (``safety.conversation``)."""
 
     def __init__(
-        self, lexicon: LexiconScreen | None = None, classifier: RiskClassifier | None = None
+        self,
+        lexicon: LexiconScreen | None = None,
+        classifier: RiskClassifier | None = None,
+        semantic: SemanticScreen | None = None,
     ) -> None:
         self.lexicon = lexicon or LexiconScreen()
         self.classifier = classifier
+        self.semantic = semantic
 
     def assess(self, text: str) -> RiskAssessment:
+        return self._semantic(text, self._fast(text))
+
+    def _semantic(self, text: str, assessment: RiskAssessment) -> RiskAssessment:
+        if self.semantic is None:
+            return assessment
+        found = self.semantic.assess(text)
+        if found.tier <= assessment.tier:
+            return assessment
+        return assessment.stronger(
+            RiskAssessment(found.tier, found.categories, (f"sem.t{found.tier}",), found.score)
+        )
+
+    def _fast(self, text: str) -> RiskAssessment:
+        """Lexicon and classifier: well under a millisecond for a chat message."""
         assessment, cues = self.lexicon.assess_with_cues(text)
         if self.classifier is None:
             return assessment
@@ -182,12 +205,15 @@ class RiskScreen:
             return assessment  # the lexicon already knows as much, and says why
         return learned.stronger(assessment)
 
-    def assess_conversation(self, messages: Sequence[str]) -> RiskAssessment:
-        """The latest message, and the recent ones read together (oldest first)."""
+    def assess_conversation(
+        self, messages: Sequence[str], *, semantic: bool = True
+    ) -> RiskAssessment:
+        """The latest message, and the recent ones read together (oldest first);
+        ``semantic=False`` leaves the slow layer out (the service sheds it under overload)."""
         if not messages:
             return NO_RISK
-        latest = self.assess(messages[-1])
+        latest = self._fast(messages[-1])
         window = [m[-WINDOW_CHARS:] for m in messages[-WINDOW_MESSAGES:] if m.strip()]
-        if len(window) < 2:
-            return latest
-        return latest.stronger(self.assess("\n".join(window)))
+        if len(window) >= 2:
+            latest = latest.stronger(self._fast("\n".join(window)))
+        return self._semantic(messages[-1], latest) if semantic else latest

@@ -4,12 +4,19 @@ and raised (never lowered, never waited for) by the optional LLM guard."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
+from dataclasses import replace
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 
 from bots.runtime import open_service
-from bots.service import ConversationService
+from bots.service import SCREEN_BACKLOG, ConversationService
+from safety import SafetyPolicy
+from safety.screen import LexiconScreen, RiskScreen
+from safety.semantic import DIM, SemanticHead, SemanticScreen
 from soulchat.config import Settings
 from soulchat.store.models import SafetyEvent
 from tests.bots.test_service import RecordingSink, ScriptedBackend, _say
@@ -35,7 +42,7 @@ async def test_risk_spread_over_messages_gets_the_crisis_lines(
     make_settings: Callable[..., Settings],
 ) -> None:
     sink = RecordingSink()
-    settings = make_settings(safety={"use_classifier": False})
+    settings = make_settings(safety={"use_classifier": False, "use_semantic": False})
     async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as service:
         await _say(service, sink, "I've got a bottle of sleeping pills next to me")
         assert not any("988" in text for text in sink.of("notice"))
@@ -67,7 +74,8 @@ async def test_the_guard_raises_the_risk_after_the_first_answer(
         async with open_service(
             settings, embedded_worker=True, backend=ScriptedBackend()
         ) as service:
-            await _say(service, sink, "it's all arranged for the weekend, thanks for everything")
+            # Nothing the screens can see: only the (fake) guard says "imminent".
+            await _say(service, sink, "what are you up to this weekend?")
             await _until(lambda: any("988" in text for text in sink.of("notice")))
             kinds = [kind for kind, _ in sink.events if kind in ("final", "notice")]
             assert kinds.index("final") < kinds.index("notice")
@@ -93,3 +101,40 @@ async def test_a_guard_that_is_down_changes_nothing(
             assert sink.of("final")
             assert not sink.of("notice")
             assert _events(service) == []
+
+
+class _HeldEncoder:
+    """An encoder that answers only when released: a semantic layer that is still busy."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def embed(self, texts: list[str]) -> NDArray[np.float32]:
+        assert self.release.wait(10)
+        return np.ones((len(texts), DIM), dtype=np.float32) / np.sqrt(DIM)
+
+
+async def test_a_flood_gets_the_fast_screen_at_once_instead_of_a_queue(
+    make_settings: Callable[..., Settings],
+) -> None:
+    encoder = _HeldEncoder()
+    head = SemanticHead.load()
+    always_imminent = replace(head, tier_thresholds=np.zeros(4, dtype=np.float32))
+    async with open_service(
+        make_settings(), embedded_worker=True, backend=ScriptedBackend()
+    ) as service:
+        service.safety = SafetyPolicy(
+            screen=RiskScreen(LexiconScreen(), None, SemanticScreen(always_imminent, encoder))
+        )
+        waiting = [
+            asyncio.create_task(service.screen([f"message {n}"])) for n in range(SCREEN_BACKLOG)
+        ]
+        await asyncio.sleep(0.1)
+        assert not any(task.done() for task in waiting)
+        shed = await asyncio.wait_for(service.screen(["I took 40 pills an hour ago"]), 2)
+        assert shed.tier == 4 and not any(s.startswith("sem.") for s in shed.signals)
+        assert service.semantic_shed == 1
+        encoder.release.set()
+        screened = await asyncio.gather(*waiting)
+        assert all("sem.t4" in found.signals for found in screened)
+        assert (await service.screen(["one more"])).tier == 4  # the backlog is gone

@@ -33,7 +33,10 @@ HARD_NEGATIVE = re.compile(
     r"sertraline|fluoxetine|prescri|rope|bridge|roof|cliff|jump|cut|blood|hang|shot|poison|"
     r"self harm|passed away|funeral|grave|buried|griev|grief|sad|depress|worried|heartbroken|"
     r"死|杀|殺|刀|药|藥|绳|繩|桥|橋|天台|頂樓|顶楼|楼顶|跳|割|血|自残|自殘|寄了|紫砂|去世|過世|"
-    r"过世|难过|難過|抑郁|憂鬱|emo|担心|低落|失落|舍不得)",
+    r"过世|难过|難過|抑郁|憂鬱|emo|担心|低落|失落|舍不得|"
+    # ordinary farewells, sign-offs, doses and heights: what the semantic layer confused
+    r"bye|goodbye|farewell|last day|see (?:you|u|ya)|tablet|dose|mg\b|height|"
+    r"再见|再見|拜拜|告别|告別|离职|離職|最后一天|剂量|劑量|恐高|晚安)",
     re.IGNORECASE,
 )
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from safety.classifier import RiskClassifier
 from safety.evaluation import (
     Case,
     Scored,
@@ -18,15 +17,15 @@ from safety.evaluation import (
     missed,
     score,
 )
+from safety.policy import build_screen
 from safety.rules import CATEGORIES
-from safety.screen import LexiconScreen, RiskScreen
+from soulchat.config import SafetySettings
 
 SUITES = Path(__file__).parent / "suites"
 # Must-catch cases the screen still scores below tier 3, each a known gap, not a target met.
-KNOWN_MISSES = {
-    # Deleting photos and contacts, "only a few left": preparation with nothing else said.
-    "mc-zh-077",
-}
+# (mc-zh-077, deleting photos and contacts with nothing else said, left the list when the
+# semantic layer came.)
+KNOWN_MISSES: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +35,8 @@ def cases() -> list[Case]:
 
 @pytest.fixture(scope="module")
 def scored(cases: list[Case]) -> list[Scored]:
-    return score(RiskScreen(LexiconScreen(), RiskClassifier.load()), cases)
+    """The screen as shipped: lexicon, classifier and semantic layer."""
+    return score(build_screen(SafetySettings()), cases)
 
 
 def test_the_suites_are_the_size_the_issue_asks_for(cases: list[Case]) -> None:
@@ -77,10 +77,11 @@ def test_the_screen_finds_the_category_of_most_high_risk_cases(scored: list[Scor
     assert found / len(must) >= 0.9
 
 
-def test_the_held_out_suite_is_there_and_well_formed() -> None:
-    """Written independently after the screen was built; its figures are reported by
-    benchmarks/safety.py, never asserted here, so that nobody tunes the screen to it."""
-    held = load_cases(Path(__file__).parent / "holdout")
+@pytest.mark.parametrize("name", ["holdout", "holdout2"])
+def test_the_held_out_suites_are_there_and_well_formed(name: str) -> None:
+    """Written independently after the screen was built; their figures are reported by
+    benchmarks/safety.py, never asserted here, so that nobody tunes the screen to them."""
+    held = load_cases(Path(__file__).parent / name)
     suites = Counter(case.suite for case in held)
     assert suites["must_catch"] >= 100 and suites["benign"] >= 100
     assert all(case.tier >= 3 for case in held if case.suite == "must_catch")
