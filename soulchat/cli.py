@@ -169,6 +169,20 @@ def telegram() -> None:
 
 
 @app.command()
+def discord() -> None:
+    """Run the Discord bot (token: SOULCHAT_DISCORD__TOKEN or __TOKEN_FILE)."""
+    from bots.discord.runner import read_token, serve
+
+    settings = settings_or_exit()
+    try:
+        read_token(settings.discord)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    typer.echo("Discord bot starting; Ctrl-C stops it")
+    run_or_exit(serve(settings))
+
+
+@app.command()
 def forget(
     user: Annotated[str, typer.Argument(help="The user's id on that platform.")],
     platform: Annotated[str, typer.Option(help="console, telegram or discord.")] = "console",

@@ -313,6 +313,38 @@ class TelegramSettings(_Group):
     )
 
 
+class DiscordSettings(_Group):
+    token: SecretStr | None = Field(
+        None,
+        description="Bot token from the Discord developer portal. Never logged; prefer token_file.",
+    )
+    token_file: str = Field(
+        "", description="File holding the bot token (a mounted secret), read at start."
+    )
+    message_content: bool = Field(
+        False,
+        description="Ask for the privileged message-content intent, so that every message in "
+        "the bot's server threads is read without a mention. Off: DMs, mentions and replies to "
+        "the bot only (they carry their text without it).",
+    )
+    command_guild_ids: list[int] = Field(
+        default_factory=list,
+        description="Servers whose slash commands are synced at start, at once. Empty: global "
+        "commands, which Discord may take up to an hour to show.",
+    )
+    allowed_user_ids: list[int] = Field(
+        default_factory=list,
+        description="If set, only these Discord user ids may talk to the bot.",
+    )
+    flood_messages: int = Field(
+        12, gt=0, description="Messages a user may send per flood_window_s before a pause."
+    )
+    flood_window_s: float = Field(60.0, gt=0, description="Window of the per-user flood limit.")
+    edit_interval_s: float = Field(
+        1.0, gt=0, description="Least time between edits of a reply being streamed."
+    )
+
+
 class OperatorSettings(_Group):
     telegram_ids: list[int] = Field(
         default_factory=list,
@@ -326,6 +358,18 @@ class OperatorSettings(_Group):
     )
     telegram_group_id: int | None = Field(
         None, description="Telegram group (chat id) where case alerts are posted."
+    )
+    discord_ids: list[int] = Field(
+        default_factory=list,
+        description="Discord user ids of the human operators, for users who reach SoulChat on "
+        "Discord.",
+    )
+    backup_discord_ids: list[int] = Field(
+        default_factory=list,
+        description="Discord operators paged directly when an alert is not acknowledged in time.",
+    )
+    discord_channel_id: int | None = Field(
+        None, description="Discord channel (id) where case alerts are posted."
     )
     webhook_url: str = Field(
         "", description="Optional HTTP endpoint that receives every case alert as JSON (paging)."
@@ -347,9 +391,29 @@ class OperatorSettings(_Group):
     )
     operator_locale: Locale = Field("en", description="Language of operator messages: en or zh.")
 
+    def operator_ids(self, platform: str) -> list[str]:
+        """Everyone who may act on cases from ``platform``: operators first, then backups."""
+        return [str(i) for i in (*self._ids(platform, False), *self._ids(platform, True))]
+
+    def backup_ids(self, platform: str) -> list[str]:
+        return [str(i) for i in self._ids(platform, True)]
+
+    def primary_ids(self, platform: str) -> list[str]:
+        return [str(i) for i in self._ids(platform, False)]
+
+    def _ids(self, platform: str, backup: bool) -> list[int]:
+        if platform == "telegram":
+            return self.backup_telegram_ids if backup else self.telegram_ids
+        if platform == "discord":
+            return self.backup_discord_ids if backup else self.discord_ids
+        return []
+
+    def enabled_for(self, platform: str) -> bool:
+        return bool(self.operator_ids(platform))
+
     @property
     def enabled(self) -> bool:
-        return bool(self.telegram_ids or self.backup_telegram_ids)
+        return self.enabled_for("telegram") or self.enabled_for("discord")
 
 
 class Settings(BaseSettings):
@@ -379,6 +443,7 @@ class Settings(BaseSettings):
     context: ContextSettings = Field(default_factory=ContextSettings)  # type: ignore[arg-type]
     safety: SafetySettings = Field(default_factory=SafetySettings)  # type: ignore[arg-type]
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)  # type: ignore[arg-type]
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)  # type: ignore[arg-type]
     operators: OperatorSettings = Field(default_factory=OperatorSettings)  # type: ignore[arg-type]
 
     @classmethod

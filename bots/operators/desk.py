@@ -98,8 +98,7 @@ class OperatorDesk:
                 await self._pager
 
     def is_operator(self, operator_id: str) -> bool:
-        ids = {str(i) for i in (*self.settings.telegram_ids, *self.settings.backup_telegram_ids)}
-        return operator_id in ids
+        return operator_id in self.settings.operator_ids(self.channel.platform)
 
     def _ref(self, operator_id: str) -> str:
         return f"operator:{self.channel.platform}:{operator_id}"
@@ -167,7 +166,7 @@ class OperatorDesk:
         """To the operators' group, or, without one, to every operator directly."""
         if await self.channel.post_alert(text, buttons):
             return
-        for operator in self.settings.telegram_ids:
+        for operator in self.settings.primary_ids(self.channel.platform):
             await self.channel.to_operator(str(operator), text, buttons)
 
     def _alert_text(self, case: CaseRecord, event: AlertEvent, excerpt: str, now: datetime) -> str:
@@ -245,7 +244,8 @@ class OperatorDesk:
             self.locale, "paged", case=case.id, tier=case.tier, age=_age(case.opened_at, now)
         )
         buttons = self._buttons(case)
-        for backup in self.settings.backup_telegram_ids:
+        backups = self.settings.backup_ids(self.channel.platform)
+        for backup in backups:
             await self.channel.to_operator(str(backup), text, buttons)
         await self._broadcast(text, buttons)
         if self.webhook is not None:
@@ -260,9 +260,7 @@ class OperatorDesk:
                     case.opened_at,
                 )
             )
-        await self._audit(
-            "paged", case, {"backups": len(self.settings.backup_telegram_ids)}, "system"
-        )
+        await self._audit("paged", case, {"backups": len(backups)}, "system")
 
     # -- from operators --------------------------------------------------------------------------
     async def command(self, operator_id: str, words: str) -> Reply:

@@ -218,7 +218,7 @@ class TelegramBot:
     async def attach_operators(self, bot: object) -> OperatorDesk | None:
         """Start the operator desk when operators are configured."""
         settings = self.service.settings.operators
-        if not settings.enabled:
+        if not settings.enabled_for(PLATFORM):
             return None
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         webhook = (

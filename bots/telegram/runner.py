@@ -5,29 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from pathlib import Path
 
 from bots.diagnostics import install_task_dump
+from bots.secrets import read_secret
 from soulchat.config import ConfigError, Settings, TelegramSettings
-
-TOKEN_ENV = "SOULCHAT_TELEGRAM__TOKEN"
 
 
 def read_token(settings: TelegramSettings) -> str:
     """The bot token from the settings or the secret file; the error never contains it."""
-    if settings.token is not None:
-        token = settings.token.get_secret_value().strip()
-    elif settings.token_file:
-        path = Path(settings.token_file).expanduser()
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"telegram.token_file {path}: {exc.strerror}") from None
-    else:
-        raise ConfigError(
-            f"no Telegram bot token: set {TOKEN_ENV} or SOULCHAT_TELEGRAM__TOKEN_FILE "
-            "(the token comes from @BotFather)"
-        )
+    token = read_secret(
+        settings.token,
+        settings.token_file,
+        group="telegram",
+        hint="Telegram bot token (the token comes from @BotFather)",
+    )
     if ":" not in token or not token.split(":", 1)[0].isdigit():
         raise ConfigError("the Telegram bot token does not look like <digits>:<secret>")
     if settings.mode == "webhook" and not settings.webhook_url:

@@ -1,0 +1,256 @@
+"""The Discord bot: events and slash commands turned into front-desk calls.
+
+* DMs: every message is for the bot, with the same consent and disclosure flow as Telegram.
+* Servers: the bot answers when mentioned or replied to, in a thread it opens for that
+  message, so a channel is not flooded; once per server it suggests DMs for personal matters.
+  In the bot's threads a message needs a mention or a reply to the bot, unless the privileged
+  message-content intent is on (``discord.message_content``): without it Discord sends the
+  bot no text for other messages.
+* Slash commands ``/start /reset /forget /resources /lang /help /human``: deferred at once
+  (Discord wants an answer within 3 s, and each touches the store), answered ephemerally.
+* Buttons (consent, forget, operators' case buttons) are dynamic items: their action is in the
+  custom id, so they work after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bots.chunking import utf16_length
+from bots.discord.channel import (
+    DISCORD_LIMIT,
+    ActionButton,
+    DiscordChannel,
+    InteractionReplies,
+)
+from bots.flood import FloodGuard
+from bots.frontdesk import FrontDesk, Notice, NoticeSender, locale_from_client
+from bots.reply_writer import ReplyWriter
+from bots.service import ConversationService
+from bots.texts import text as say
+from soulchat.config import DiscordSettings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+THREAD_NAME = "SoulChat"
+# Long rate limits surface as discord.RateLimited, so the reply writer decides what waits.
+MAX_RATELIMIT_WAIT_S = 10.0
+
+
+def intents_for(settings: DiscordSettings) -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = settings.message_content  # privileged: off unless asked for
+    return intents
+
+
+class SoulChatDiscord(discord.Client):
+    def __init__(self, settings: DiscordSettings, service: ConversationService) -> None:
+        super().__init__(
+            intents=intents_for(settings),
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.service = service
+        self.desk = FrontDesk(
+            service, PLATFORM, FloodGuard(settings.flood_messages, settings.flood_window_s)
+        )
+        self.tree = app_commands.CommandTree(self)
+        self._hinted_guilds: set[int] = set()
+        add_commands(self)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(ActionButton)
+        if self.settings.command_guild_ids:
+            for guild_id in self.settings.command_guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    # -- messages -----------------------------------------------------------------------------
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None or message.author.id == self.user.id:
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        author = message.author
+        if isinstance(message.channel, discord.DMChannel):
+            await self._from_user(message, DiscordChannel(message.channel), message.content)
+            return
+        words = self._addressed_text(message)
+        if words is None:
+            return
+        if not self._allowed(author.id):
+            await DiscordChannel(message.channel, message).notice(Notice(self._refusal()))
+            return
+        where = await self._thread_for(message)
+        await self._guild_hint(message, where)
+        # A reply arrow only where the message is: a new thread starts from it already.
+        reference = message if where is message.channel else None
+        await self._from_user(message, DiscordChannel(where, reference), words)
+
+    async def _from_user(
+        self, message: discord.Message, channel: DiscordChannel, words: str
+    ) -> None:
+        author = message.author
+        if not self._allowed(author.id):
+            await channel.notice(Notice(self._refusal()))
+            return
+        user_id = str(author.id)
+        if not words.strip() and (message.attachments or message.stickers):
+            await self.desk.not_text(user_id, send=channel.notice, client_locale=None)
+            return
+        writer = ReplyWriter(
+            channel,
+            limit=DISCORD_LIMIT,
+            length=utf16_length,
+            min_interval_s=self.settings.edit_interval_s,
+        )
+        await self.desk.text(
+            user_id,
+            words,
+            send=channel.notice,
+            sink=writer,
+            message_id=f"{message.channel.id}:{message.id}",
+            client_locale=None,
+        )
+
+    def _addressed_text(self, message: discord.Message) -> str | None:
+        """The text without the bot's mention when a server message is for the bot: it
+        mentions the bot, replies to it, or is in a thread the bot opened. Else None."""
+        assert self.user is not None
+        mentioned = self.user in message.mentions
+        reference = message.reference
+        replied = reference is not None and isinstance(reference.resolved, discord.Message)
+        to_bot = replied and reference.resolved.author.id == self.user.id  # type: ignore[union-attr]
+        in_own_thread = (
+            isinstance(message.channel, discord.Thread)
+            and message.channel.owner_id == self.user.id
+            and bool(message.content)
+        )
+        if not (mentioned or to_bot or in_own_thread):
+            return None
+        words = message.content
+        for form in (f"<@{self.user.id}>", f"<@!{self.user.id}>"):
+            words = words.replace(form, " ")
+        return words.strip()
+
+    async def _thread_for(self, message: discord.Message) -> discord.abc.Messageable:
+        """The thread to answer in: the one the message is in, else a new one opened from it
+        (where the bot may not open threads, the channel itself)."""
+        if isinstance(message.channel, discord.Thread):
+            return message.channel
+        name = f"{THREAD_NAME} · {message.author.display_name}"[:100]
+        try:
+            return await message.create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as error:
+            log.info("could not open a thread (%s); answering in the channel", error.status)
+            return message.channel
+
+    async def _guild_hint(self, message: discord.Message, where: discord.abc.Messageable) -> None:
+        guild = message.guild
+        if guild is None or guild.id in self._hinted_guilds:
+            return
+        self._hinted_guilds.add(guild.id)
+        locale = await self.desk.locale(str(message.author.id), None)
+        await DiscordChannel(where).notice(Notice(say(locale, "group_hint")))
+
+    # -- buttons ------------------------------------------------------------------------------
+    async def on_action(self, interaction: discord.Interaction[Any], action: str) -> None:
+        """A button press: acknowledged at once, answered by follow-ups."""
+        await interaction.response.defer(ephemeral=interaction.guild is not None, thinking=False)
+        user = interaction.user
+        if not self._allowed(user.id):
+            return
+        send = self._interaction_sender(interaction)
+        await self.desk.action(
+            str(user.id), action, send=send, client_locale=_client_locale(interaction)
+        )
+
+    def _interaction_sender(self, interaction: discord.Interaction[Any]) -> NoticeSender:
+        """In a DM, notices are ordinary messages; in a server, only the person sees them."""
+        if interaction.guild is None and interaction.channel is not None:
+            return DiscordChannel(interaction.channel).notice  # type: ignore[arg-type]
+        return InteractionReplies(interaction).notice
+
+    # -- slash commands -----------------------------------------------------------------------
+    async def slash(self, interaction: discord.Interaction[Any], words: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not self._allowed(interaction.user.id):
+            await InteractionReplies(interaction).notice(Notice(self._refusal()))
+            return
+        await self.desk.command(
+            str(interaction.user.id),
+            words,
+            send=InteractionReplies(interaction).notice,
+            client_locale=_client_locale(interaction),
+        )
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        # The event's name, never its arguments: they carry the user's words.
+        log.exception("handling the Discord event %s failed", event_method)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _allowed(self, user_id: int) -> bool:
+        allowed = self.settings.allowed_user_ids
+        return not allowed or user_id in allowed
+
+    def _refusal(self) -> str:
+        return (
+            "Sorry, this bot is only open to invited users for now. "
+            "抱歉，这个机器人目前只对受邀用户开放。"
+        )
+
+
+def _client_locale(interaction: discord.Interaction[Any]) -> str | None:
+    return locale_from_client(str(interaction.locale.value)) if interaction.locale else None
+
+
+def add_commands(bot: SoulChatDiscord) -> None:
+    """The user's slash commands, each a thin call into the front desk."""
+    tree = bot.tree
+
+    @tree.command(name="start", description="Start, or see the consent question again")
+    async def start(interaction: discord.Interaction[Any]) -> None:
+        await bot.slash(interaction, "/start")
+
+    @tree.command(name="reset", description="Start a new conversation")
+    async def reset(interaction: discord.Interaction[Any]) -> None:
+        await bot.slash(interaction, "/reset")
+
+    @tree.command(name="forget", description="Delete everything stored about you")
+    async def forget(interaction: discord.Interaction[Any]) -> None:
+        await bot.slash(interaction, "/forget")
+
+    @tree.command(name="resources", description="Crisis lines you can call or text now")
+    async def resources(interaction: discord.Interaction[Any]) -> None:
+        await bot.slash(interaction, "/resources")
+
+    @tree.command(name="help", description="What SoulChat is and how to use it")
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        await bot.slash(interaction, "/help")
+
+    @tree.command(name="human", description="Ask for a human volunteer")
+    async def human(interaction: discord.Interaction[Any]) -> None:
+        await bot.slash(interaction, "/human")
+
+    @tree.command(name="lang", description="Change the language: en or zh")
+    @app_commands.describe(language="en (English) or zh (中文)")
+    @app_commands.choices(
+        language=[
+            app_commands.Choice(name="English", value="en"),
+            app_commands.Choice(name="中文", value="zh"),
+        ]
+    )
+    async def lang(interaction: discord.Interaction[Any], language: str) -> None:
+        await bot.slash(interaction, f"/lang {language}")

@@ -1,0 +1,63 @@
+"""``soulchat discord``: the token, the service and the bot, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bots.diagnostics import install_task_dump
+from bots.secrets import read_secret
+from soulchat.config import ConfigError, DiscordSettings, Settings
+
+log = logging.getLogger(__name__)
+
+
+def read_token(settings: DiscordSettings) -> str:
+    """The bot token from the settings or the secret file; the error never contains it."""
+    token = read_secret(
+        settings.token,
+        settings.token_file,
+        group="discord",
+        hint="Discord bot token (from the developer portal: your application, Bot, Token)",
+    )
+    if len(token.split(".")) != 3:
+        raise ConfigError("the Discord bot token does not look like a token (three dot-parts)")
+    return token
+
+
+async def serve(settings: Settings) -> None:
+    import discord
+
+    from bots.discord.app import SoulChatDiscord
+    from bots.runtime import open_service
+
+    token = read_token(settings.discord)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    install_task_dump(loop)
+    async with open_service(settings) as service:
+        bot = SoulChatDiscord(settings.discord, service)
+        async with bot:
+            runner = asyncio.create_task(bot.start(token), name="soulchat-discord")
+            waiter = asyncio.create_task(stop.wait())
+            try:
+                done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if runner in done:
+                    runner.result()  # a login or intent refusal: raise it
+            except discord.LoginFailure:
+                raise ConfigError("Discord refused the bot token (LoginFailure)") from None
+            except discord.PrivilegedIntentsRequired:
+                raise ConfigError(
+                    "discord.message_content is on, but the Message Content intent is not "
+                    "enabled for this bot in the developer portal"
+                ) from None
+            finally:
+                waiter.cancel()
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await runner
