@@ -27,16 +27,21 @@ from bots.discord.channel import (
     DiscordChannel,
     InteractionReplies,
 )
+from bots.discord.operators import DiscordOperatorChannel
 from bots.flood import FloodGuard
 from bots.frontdesk import FrontDesk, Notice, NoticeSender, locale_from_client
+from bots.operators.desk import OperatorDesk, Reply
+from bots.operators.webhook import WebhookAlerter
 from bots.reply_writer import ReplyWriter
 from bots.service import ConversationService
 from bots.texts import text as say
 from soulchat.config import DiscordSettings
+from soulchat.store.cases import OUTCOMES
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+CASE_VERBS = ("list", "claim", "release", "resolve")
 THREAD_NAME = "SoulChat"
 # Long rate limits surface as discord.RateLimited, so the reply writer decides what waits.
 MAX_RATELIMIT_WAIT_S = 10.0
@@ -65,10 +70,12 @@ class SoulChatDiscord(discord.Client):
         )
         self.tree = app_commands.CommandTree(self)
         self._hinted_guilds: set[int] = set()
+        self.operators: OperatorDesk | None = None
         add_commands(self)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ActionButton)
+        await self.attach_operators()
         if self.settings.command_guild_ids:
             for guild_id in self.settings.command_guild_ids:
                 guild = discord.Object(id=guild_id)
@@ -85,6 +92,9 @@ class SoulChatDiscord(discord.Client):
             return
         author = message.author
         if isinstance(message.channel, discord.DMChannel):
+            if self.operators is not None and self.operators.is_operator(str(author.id)):
+                await self._from_operator(message)
+                return
             await self._from_user(message, DiscordChannel(message.channel), message.content)
             return
         words = self._addressed_text(message)
@@ -165,14 +175,61 @@ class SoulChatDiscord(discord.Client):
         locale = await self.desk.locale(str(message.author.id), None)
         await DiscordChannel(where).notice(Notice(say(locale, "group_hint")))
 
+    # -- operators ----------------------------------------------------------------------------
+    async def _from_operator(self, message: discord.Message) -> None:
+        """An operator's DM: relayed to the person of their latest claimed case."""
+        assert self.operators is not None
+        reply = await self.operators.operator_message(str(message.author.id), message.content)
+        if reply is not None:
+            await DiscordChannel(message.channel).notice(Notice(reply.text, reply.buttons))
+
+    async def case_command(self, interaction: discord.Interaction[Any], words: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        replies = InteractionReplies(interaction)
+        if self.operators is None:
+            await replies.notice(Notice("No operator desk is configured for Discord."))
+            return
+        reply: Reply = await self.operators.command(str(interaction.user.id), words)
+        await replies.notice(Notice(reply.text, reply.buttons))
+
+    async def attach_operators(self) -> OperatorDesk | None:
+        """Start the operator desk when Discord operators are configured."""
+        settings = self.service.settings.operators
+        if not settings.enabled_for(PLATFORM) or self.operators is not None:
+            return self.operators
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        webhook = (
+            WebhookAlerter(settings.webhook_url, secret=secret) if settings.webhook_url else None
+        )
+        channel = DiscordOperatorChannel(self, settings.discord_channel_id)
+        self.operators = OperatorDesk(settings, self.service, channel, webhook)
+        self.service.attach_operators(self.operators)
+        await self.operators.start()
+        return self.operators
+
+    async def close(self) -> None:
+        if self.operators is not None:
+            await self.operators.stop()
+            if isinstance(self.operators.webhook, WebhookAlerter):
+                await self.operators.webhook.aclose()
+            self.operators = None
+        await super().close()
+
     # -- buttons ------------------------------------------------------------------------------
     async def on_action(self, interaction: discord.Interaction[Any], action: str) -> None:
         """A button press: acknowledged at once, answered by follow-ups."""
         await interaction.response.defer(ephemeral=interaction.guild is not None, thinking=False)
         user = interaction.user
+        send = self._interaction_sender(interaction)
+        if action.startswith("case:"):
+            reply = None
+            if self.operators is not None:
+                reply = await self.operators.button(str(user.id), action)
+            if reply is not None:
+                await send(Notice(reply.text, reply.buttons))
+            return
         if not self._allowed(user.id):
             return
-        send = self._interaction_sender(interaction)
         await self.desk.action(
             str(user.id), action, send=send, client_locale=_client_locale(interaction)
         )
@@ -254,3 +311,21 @@ def add_commands(bot: SoulChatDiscord) -> None:
     )
     async def lang(interaction: discord.Interaction[Any], language: str) -> None:
         await bot.slash(interaction, f"/lang {language}")
+
+    @tree.command(name="case", description="Operators only: list, claim, release or resolve")
+    @app_commands.describe(
+        action="What to do", number="The case number", outcome="How it ended (resolve)"
+    )
+    @app_commands.choices(
+        action=[app_commands.Choice(name=verb, value=verb) for verb in CASE_VERBS],
+        outcome=[app_commands.Choice(name=code, value=code) for code in OUTCOMES],
+    )
+    async def case(
+        interaction: discord.Interaction[Any],
+        action: str,
+        number: int | None = None,
+        outcome: str | None = None,
+    ) -> None:
+        verb = "/cases" if action == "list" else f"/{action}"
+        words = " ".join(str(part) for part in (verb, number, outcome) if part is not None)
+        await bot.case_command(interaction, words)

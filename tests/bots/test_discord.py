@@ -15,9 +15,12 @@ import pytest
 import simcord
 
 from bots.discord.app import SoulChatDiscord
+from bots.discord.channel import DiscordChannel
+from bots.reply_writer import ReplyWriter
 from bots.runtime import open_service
 from bots.service import ConversationService
 from bots.texts import text as say
+from safety.audit import AuditLog
 from soulchat.config import Settings
 from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
 
@@ -217,3 +220,113 @@ def test_the_token_comes_from_settings_or_a_secret_file(tmp_path: Path) -> None:
     assert "secretpart" not in str(bad.value)
     with pytest.raises(ConfigError, match="token_file"):
         read_token(DiscordSettings(token_file=str(tmp_path / "missing")))
+
+
+def custom_ids(message: discord.Message) -> list[str]:
+    return [
+        child.custom_id
+        for row in message.components
+        for child in getattr(row, "children", [])
+        if isinstance(getattr(child, "custom_id", None), str)
+    ]
+
+
+async def test_crisis_to_an_operator_on_discord_and_back(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with discord_world(make_settings()) as world:
+        env = world.env
+        guild = env.create_guild()
+        desk_channel = guild.create_text_channel("operators")
+        op_user, stranger_user = env.create_user("op"), env.create_user("stranger")
+        op, stranger = guild.add_member(op_user), guild.add_member(stranger_user)
+        operators = world.service.settings.operators
+        operators.discord_ids = [op_user.id]
+        operators.discord_channel_id = desk_channel.id
+        await world.bot.attach_operators()
+        alice = env.create_user("alice")
+        await consented(world, alice)
+
+        started = asyncio.get_running_loop().time()
+        await alice.send_dm("I've taken 40 of my sleeping pills, goodbye")
+        await until(env, lambda: any("Case #" in t for t in texts(desk_channel)), 10)
+        await until(env, lambda: any("988" in t for t in texts(alice.dm_channel)), 10)
+        assert asyncio.get_running_loop().time() - started < 10
+        alert = next(m for m in desk_channel.history() if "Case #" in m.content)
+        assert "tier 4" in alert.content and str(alice.id) not in alert.content
+        claim = next(c for c in custom_ids(alert) if c.startswith("sc:case:claim:"))
+
+        refused = await stranger.click(alert, custom_id=claim)
+        assert refused.followups[-1].ephemeral  # seen by the stranger alone
+        assert "Only listed operators" in refused.followups[-1].content
+        await op.click(alert, custom_id=claim)
+        await until(
+            env, lambda: any("human volunteer has joined" in t for t in texts(alice.dm_channel))
+        )
+
+        # Latched: the person's words go to the operator, and the bot says nothing.
+        replies_before = texts(alice.dm_channel).count(SAFE_REPLY)
+        await alice.send_dm("I'm scared, my heart is racing")
+        await until(env, lambda: any("heart is racing" in t for t in texts(op_user.dm_channel)))
+        await op_user.send_dm("I'm here with you. Are you somewhere safe?")
+        await until(
+            env,
+            lambda: any(
+                t.startswith("👤 Human volunteer: I'm here") for t in texts(alice.dm_channel)
+            ),
+        )
+        assert texts(alice.dm_channel).count(SAFE_REPLY) == replies_before
+
+        number = int(claim.rsplit(":", 1)[1])
+        done = await op.slash(
+            desk_channel, "case", action="resolve", number=number, outcome="referred"
+        )
+        assert done.ephemeral and "resolved" in answers(done)[-1].content
+        await until(
+            env, lambda: any("handed the conversation back" in t for t in texts(alice.dm_channel))
+        )
+        log = AuditLog(world.service.store.engine)
+        assert {"case_opened", "alert_sent", "claimed", "resolved"} <= {
+            e.event for e in log.entries()
+        }
+        assert log.verify().ok
+
+
+async def test_a_streamed_reply_grows_in_one_message_with_typing_before_it(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The reply writer over a real discord.py channel: typing, a preview, edits, the final
+    text in the same message (simcord runs the bot's timers on its own clock, so the writer is
+    driven here directly; its pacing is tested in test_reply_writer.py)."""
+    async with discord_world(make_settings()) as world:
+        alice = world.env.create_user("alice")
+        await alice.send_dm("hello")
+        channel = await world.bot.fetch_channel(alice.dm_channel.id)
+        assert isinstance(channel, discord.DMChannel)
+        writer = ReplyWriter(DiscordChannel(channel), limit=2000, min_interval_s=0.0)
+        await writer.typing()
+        await writer.reply_progress("I hear")
+        await writer.reply_progress("I hear you. That")
+        await writer.reply_final(SAFE_REPLY, replaced=False)
+        await world.env.settle()
+        calls = [(r.method, r.path) for r in world.env.http_requests]
+        assert calls.count(("POST", f"/channels/{channel.id}/typing")) == 1
+        edited = {path for method, path in calls if method == "PATCH"}
+        assert len(edited) == 1  # one message, grown in place
+        assert texts(alice.dm_channel)[-1] == SAFE_REPLY
+        assert not any(
+            text.startswith("I hear") and text != SAFE_REPLY for text in texts(alice.dm_channel)
+        )
+
+
+async def test_buttons_still_work_after_the_bot_restarts(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with discord_world(make_settings()) as world:
+        alice = world.env.create_user("alice")
+        await alice.send_dm("hello")
+        welcome = alice.dm_channel.last_message
+        await world.env.restart_bot()
+        await alice.click(welcome, custom_id="sc:consent:yes")
+        user = await world.service.user("discord", str(alice.id))
+        assert user.consent_at is not None
