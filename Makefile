@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/local_engine.py
 	$(BIN)/python benchmarks/telegram.py
+	$(BIN)/python benchmarks/discord.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/safety.py
 

@@ -58,8 +58,9 @@ PURGE_INTERVAL_S = 3600.0
 # between, every reply carries a one-line footer with the crisis contacts.
 CRISIS_REPEAT_S = 15 * 60.0
 # Messages that may wait for the semantic layer before newer ones get the fast layers alone:
-# at 40-60 ms a message, a quarter of a second at most.
-SCREEN_BACKLOG = 4
+# at 40-60 ms a message, about half a second at most, small beside a reply that takes seconds,
+# and enough for a burst of a dozen people writing at once (benchmarks/discord.py).
+SCREEN_BACKLOG = 12
 IDLE_STATE_S = 3600.0  # cached per-conversation state is dropped after this long unused
 
 

@@ -69,6 +69,7 @@ class SoulChatDiscord(discord.Client):
             service, PLATFORM, FloodGuard(settings.flood_messages, settings.flood_window_s)
         )
         self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
         self._hinted_guilds: set[int] = set()
         self.operators: OperatorDesk | None = None
         add_commands(self)
@@ -88,6 +89,27 @@ class SoulChatDiscord(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None or message.author.id == self.user.id:
             return
+        try:
+            await self._on_message(message)
+        except Exception as error:
+            # The exception, never the message: it carries the user's words.
+            log.error("handling a Discord message failed: %r", error)
+            await self._apologise(message.channel, None)
+
+    async def _apologise(self, where: Any, locale: str | None) -> None:
+        """Never silence: say it went wrong, with the crisis lines (they need no database or
+        model)."""
+        chosen = locale or self.service.settings.default_locale
+        text = say(chosen, "failed_here") + "\n\n" + self.service.safety.resources_text(chosen)
+        try:
+            if isinstance(where, discord.Interaction):
+                await InteractionReplies(where).notice(Notice(text))
+            else:
+                await DiscordChannel(where).notice(Notice(text))
+        except Exception as error:  # the apology must not fail in turn
+            log.error("could not tell the user about the failure: %r", error)
+
+    async def _on_message(self, message: discord.Message) -> None:
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
         author = message.author
@@ -252,6 +274,14 @@ class SoulChatDiscord(discord.Client):
             send=InteractionReplies(interaction).notice,
             client_locale=_client_locale(interaction),
         )
+
+    async def _on_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        log.error("a Discord slash command failed: %r", error)
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._apologise(interaction, _client_locale(interaction))
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         # The event's name, never its arguments: they carry the user's words.

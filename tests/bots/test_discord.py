@@ -23,6 +23,7 @@ from bots.texts import text as say
 from safety.audit import AuditLog
 from soulchat.config import Settings
 from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
+from tests.bots.test_service import service_settings as service_settings  # the fixture
 
 
 @dataclass
@@ -65,9 +66,10 @@ def deferred_at_once(env: simcord.Env) -> bool:
 
 
 async def test_a_dm_asks_consent_first_then_answers_and_stores_the_conversation(
-    make_settings: Callable[..., Settings],
+    service_settings: Settings,
 ) -> None:
-    async with discord_world(make_settings()) as world:
+    """Also on Redis and PostgreSQL (the ``redis`` parameter)."""
+    async with discord_world(service_settings) as world:
         alice = world.env.create_user("alice")
         await alice.send_dm("hi, I have had a rough week")
         dm = alice.dm_channel
@@ -330,3 +332,38 @@ async def test_buttons_still_work_after_the_bot_restarts(
         await alice.click(welcome, custom_id="sc:consent:yes")
         user = await world.service.user("discord", str(alice.id))
         assert user.consent_at is not None
+
+
+async def test_a_failure_is_answered_with_an_apology_and_the_crisis_lines(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with discord_world(make_settings()) as world:
+        alice = world.env.create_user("alice")
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the store went away")
+
+        monkeypatch.setattr(world.bot.desk, "text", broken)
+        await alice.send_dm("hello?")
+        last = texts(alice.dm_channel)[-1]
+        assert last.startswith(say("en", "failed_here")) and "988" in last
+        assert "hello?" not in last
+
+
+async def test_a_mention_with_no_words_and_a_flood_get_kind_notices(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(discord={"flood_messages": 2, "flood_window_s": 60})
+    async with discord_world(settings) as world:
+        guild = world.env.create_guild()
+        general = guild.create_text_channel("general")
+        bob_user = world.env.create_user("bob")
+        await consented(world, bob_user)
+        bob = guild.add_member(bob_user)
+        assert world.bot.user is not None
+        await bob.send(general, world.bot.user.mention)
+        thread = general.threads[0]
+        await until(world.env, lambda: say("en", "empty") in texts(thread))
+        for n in range(3):
+            await bob_user.send_dm(f"message {n}")
+        await until(world.env, lambda: say("en", "flood") in texts(bob_user.dm_channel))
