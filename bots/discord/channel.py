@@ -37,8 +37,14 @@ async def translated(call: Callable[[], Awaitable[_T]]) -> _T:
         return await call()
     except discord.RateLimited as error:
         raise RateLimited(error.retry_after) from None
-    except (TimeoutError, discord.DiscordServerError, aiohttp.ClientError):
+    except (TimeoutError, aiohttp.ClientError):
         raise RateLimited(NETWORK_RETRY_S) from None
+    except discord.HTTPException as error:
+        # discord.py retries 5xx and short 429s itself; what still comes out is waited out
+        # here too, because the final text must arrive.
+        if error.status == 429 or error.status >= 500:
+            raise RateLimited(NETWORK_RETRY_S) from None
+        raise
 
 
 class ActionButton(

@@ -367,3 +367,17 @@ async def test_a_mention_with_no_words_and_a_flood_get_kind_notices(
         for n in range(3):
             await bob_user.send_dm(f"message {n}")
         await until(world.env, lambda: say("en", "flood") in texts(bob_user.dm_channel))
+
+
+async def test_the_final_text_arrives_through_server_errors(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with discord_world(make_settings()) as world:
+        alice = world.env.create_user("alice")
+        await consented(world, alice)
+        world.env.inject_error("POST", "/channels/*/messages", status=503, times=2)
+        world.env.inject_error("POST", "/channels/*/messages", status=429, times=1)
+        await alice.send_dm("are you there?")
+        await until(world.env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) == 2, 20)
+        await asyncio.sleep(0.5)
+        assert texts(alice.dm_channel).count(SAFE_REPLY) == 2  # delivered once, not twice
