@@ -45,6 +45,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "I'm glad to listen. For anything personal, a private chat with me is a safer place "
             "than a group."
         ),
+        "mention_needed": (
+            "I can only see messages here that mention me or reply to me. Mention me when you "
+            "write, or send me a direct message, where I see everything you write."
+        ),
         "chat_help": (
             "Just write to me about whatever is on your mind. Commands: /reset starts a new "
             "conversation, /forget deletes everything stored about you, /resources shows crisis "
@@ -118,6 +122,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "language_choose": "你想用哪种语言？发送 /lang zh 或 /lang en",
         "not_text": "我目前只能理解文字消息，所以没能读懂刚才的内容。可以用文字告诉我吗？",
         "group_hint": "我很愿意倾听。如果是私人的事情，和我私聊会比在群里更安全。",
+        "mention_needed": "在这里我只能看到提到我或回复我的消息。写的时候请@我，或者直接私信我，私信里我能看到你写的所有内容。",
         "chat_help": (
             "想说什么都可以直接告诉我。命令：/reset 开始新的对话，/forget 删除关于你的所有记录，"
             "/resources 查看心理援助热线，/human 请求真人志愿者，/lang zh|en 切换语言。"

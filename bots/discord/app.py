@@ -71,6 +71,7 @@ class SoulChatDiscord(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
         self._hinted_guilds: set[int] = set()
+        self._hinted_threads: set[int] = set()
         self.operators: OperatorDesk | None = None
         add_commands(self)
 
@@ -121,6 +122,7 @@ class SoulChatDiscord(discord.Client):
             return
         words = self._addressed_text(message)
         if words is None:
+            await self._hint_mention(message)
             return
         if not self._allowed(author.id):
             await DiscordChannel(message.channel, message).notice(Notice(self._refusal()))
@@ -176,6 +178,23 @@ class SoulChatDiscord(discord.Client):
         for form in (f"<@{self.user.id}>", f"<@!{self.user.id}>"):
             words = words.replace(form, " ")
         return words.strip()
+
+    async def _hint_mention(self, message: discord.Message) -> None:
+        """In one of the bot's threads, a message Discord sent without its text (no mention,
+        no message-content intent) is someone talking to the bot unheard: say so, once."""
+        assert self.user is not None
+        channel = message.channel
+        unheard = (
+            isinstance(channel, discord.Thread)
+            and channel.owner_id == self.user.id
+            and not message.content
+            and channel.id not in self._hinted_threads
+        )
+        if not unheard:
+            return
+        self._hinted_threads.add(channel.id)
+        locale = await self.desk.locale(str(message.author.id), None)
+        await DiscordChannel(channel).notice(Notice(say(locale, "mention_needed")))
 
     async def _thread_for(self, message: discord.Message) -> discord.abc.Messageable:
         """The thread to answer in: the one the message is in, else a new one opened from it

@@ -381,3 +381,51 @@ async def test_the_final_text_arrives_through_server_errors(
         await until(world.env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) == 2, 20)
         await asyncio.sleep(0.5)
         assert texts(alice.dm_channel).count(SAFE_REPLY) == 2  # delivered once, not twice
+
+
+async def test_in_its_thread_the_bot_says_once_that_it_needs_a_mention(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Without the privileged intent Discord sends no text for a message that does not
+    mention the bot; the person is told, once, instead of being ignored."""
+    async with discord_world(make_settings()) as world:
+        guild = world.env.create_guild()
+        general = guild.create_text_channel("general")
+        bob_user = world.env.create_user("bob")
+        await consented(world, bob_user)
+        bob = guild.add_member(bob_user)
+        assert world.bot.user is not None
+        await bob.send(general, f"{world.bot.user.mention} hi")
+        thread = general.threads[0]
+        await until(world.env, lambda: SAFE_REPLY in texts(thread))
+        await bob.send(thread, "and another thing")  # no mention: no text for the bot
+        await bob.send(thread, "hello??")
+        hint = say("en", "mention_needed")
+        assert texts(thread).count(hint) == 1
+
+
+async def test_quick_messages_during_a_reply_are_answered_as_one_turn(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings()
+    backend = ScriptedBackend(latency_s=1.5)
+    async with open_service(settings, embedded_worker=True, backend=backend) as service:
+        bot = SoulChatDiscord(settings.discord, service)
+        async with simcord.run(bot, settle_timeout=20) as env:
+            alice = env.create_user("alice")
+            await alice.send_dm("hello")
+            await alice.click(alice.dm_channel.last_message, custom_id="sc:consent:yes")
+            await until(env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) == 1)
+            # simcord's send_dm waits for the bot to finish; people do not: three at once.
+            for words in (
+                "I failed my exam",
+                "and my dad will be furious",
+                "I don't know what to do",
+            ):
+                env.backend.create_message(alice.dm_channel.id, alice.id, words)
+                await asyncio.sleep(0.1)
+            await until(env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) >= 3)
+            await asyncio.sleep(2.0)
+            assert texts(alice.dm_channel).count(SAFE_REPLY) == 3  # not four: two joined
+            last_turn = backend.prompts[-1].messages[-1]["content"]
+            assert last_turn == "and my dad will be furious\nI don't know what to do"
