@@ -58,6 +58,8 @@ def intents_for(settings: DiscordSettings) -> discord.Intents:
 
 class SoulChatDiscord(discord.Client):
     def __init__(self, settings: DiscordSettings, service: ConversationService) -> None:
+        # SoulChat never joins voice: no warning about missing voice libraries at each start.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=intents_for(settings),
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,

@@ -28,6 +28,7 @@ def read_token(settings: DiscordSettings) -> str:
 
 
 async def serve(settings: Settings) -> None:
+    import aiohttp
     import discord
 
     from bots.discord.app import SoulChatDiscord
@@ -51,6 +52,12 @@ async def serve(settings: Settings) -> None:
                     runner.result()  # a login or intent refusal: raise it
             except discord.LoginFailure:
                 raise ConfigError("Discord refused the bot token (LoginFailure)") from None
+            except (aiohttp.ClientError, OSError) as exc:
+                # Once connected, discord.py reconnects by itself; at start, say so and exit,
+                # so the supervisor restarts the bot when the network is back.
+                raise ConfigError(
+                    f"cannot reach Discord ({type(exc).__name__}); check the network or proxy"
+                ) from None
             except discord.PrivilegedIntentsRequired:
                 raise ConfigError(
                     "discord.message_content is on, but the Message Content intent is not "
