@@ -25,7 +25,7 @@ OPERATOR = "900"
 
 @dataclass
 class FakeOperatorChannel:
-    platform: str = "test"
+    platform: str = "telegram"  # users and operators (OPERATOR) are on Telegram
     has_group: bool = True
     alerts: list[str] = field(default_factory=list)
     to_operators: list[tuple[str, str]] = field(default_factory=list)
@@ -108,8 +108,8 @@ async def _scenario(opened: Opened, seed: int) -> TimedSink:
     service, desk = opened.service, opened.desk
     user, sink = f"user{seed}", TimedSink()
     opened.periods.clear()
-    await service.receive(Inbound("test", user, "hello, rough week", locale="en"), sink)
-    account = await service.user("test", user)
+    await service.receive(Inbound("telegram", user, "hello, rough week", locale="en"), sink)
+    account = await service.user("telegram", user)
     case = await desk.on_risk(
         user_id=account.id,
         conversation_id=1,
@@ -122,14 +122,14 @@ async def _scenario(opened: Opened, seed: int) -> TimedSink:
         choice = rng.choice(["message", "message", "claim", "release", "wait"])
         if choice == "message":
             text = f"message {step}"
-            await service.receive(Inbound("test", user, text, locale="en"), sink)
+            await service.receive(Inbound("telegram", user, text, locale="en"), sink)
         elif choice == "claim":
             await desk.claim(OPERATOR, case.id)
         elif choice == "release":
             await desk.release(OPERATOR, case.id)
         await asyncio.sleep(rng.uniform(0, 0.25))
     await desk.release(OPERATOR, case.id)
-    await asyncio.wait_for(service.wait_idle("test", user), 30)
+    await asyncio.wait_for(service.wait_idle("telegram", user), 30)
     return sink
 
 
@@ -147,9 +147,9 @@ async def test_no_bot_message_while_latched_in_any_order(opened: Opened) -> None
 async def test_messages_while_latched_reach_the_operator_not_the_model(opened: Opened) -> None:
     service, desk, channel = opened.service, opened.desk, opened.channel
     sink = TimedSink()
-    await service.receive(Inbound("test", "ana", "hi", locale="en"), sink)
-    await service.wait_idle("test", "ana")
-    account = await service.user("test", "ana")
+    await service.receive(Inbound("telegram", "ana", "hi", locale="en"), sink)
+    await service.wait_idle("telegram", "ana")
+    account = await service.user("telegram", "ana")
     case = await desk.on_risk(
         user_id=account.id,
         conversation_id=1,
@@ -160,7 +160,7 @@ async def test_messages_while_latched_reach_the_operator_not_the_model(opened: O
     )
     await desk.claim(OPERATOR, case.id)
     finals = sum(1 for _, kind in sink.events if kind == "final")
-    await service.receive(Inbound("test", "ana", "are you still there", locale="en"), sink)
+    await service.receive(Inbound("telegram", "ana", "are you still there", locale="en"), sink)
     await asyncio.sleep(0.5)
     assert any("are you still there" in text for _, text in channel.to_operators)
     assert sum(1 for _, kind in sink.events if kind == "final") == finals
@@ -173,7 +173,7 @@ async def test_claims_are_exclusive_and_paging_happens_once(opened: Opened) -> N
     desk.settings = desk.settings.model_copy(
         update={"telegram_ids": [900, 901], "ack_target_t4_s": 0.01}
     )
-    account = await opened.service.user("test", "bo")
+    account = await opened.service.user("telegram", "bo")
     case = await desk.on_risk(
         user_id=account.id,
         conversation_id=1,
@@ -197,7 +197,7 @@ async def test_claims_are_exclusive_and_paging_happens_once(opened: Opened) -> N
 
 async def test_without_a_group_every_operator_gets_the_alert_directly(opened: Opened) -> None:
     opened.channel.has_group = False
-    account = await opened.service.user("test", "cy")
+    account = await opened.service.user("telegram", "cy")
     await opened.desk.on_risk(
         user_id=account.id,
         conversation_id=1,
@@ -218,13 +218,15 @@ async def test_a_claim_made_in_another_process_stops_the_reply_in_flight(
     it shows or stores the reply it was generating."""
     service = opened.service
     sink = TimedSink()
-    await service.receive(Inbound("test", "di", "I have a plan to kill myself", locale="en"), sink)
-    await service.wait_idle("test", "di")
-    account = await service.user("test", "di")
+    await service.receive(
+        Inbound("telegram", "di", "I have a plan to kill myself", locale="en"), sink
+    )
+    await service.wait_idle("telegram", "di")
+    account = await service.user("telegram", "di")
     case = CaseStore(service.store.engine).active_for_user(account.id)
     assert case is not None  # opened by the service itself, at tier 3
     finals = sum(1 for _, kind in sink.events if kind == "final")
-    await service.receive(Inbound("test", "di", "still there?", locale="en"), sink)
-    CaseStore(service.store.engine).claim(case.id, "operator:test:900")  # the other process
-    await asyncio.wait_for(service.wait_idle("test", "di"), 30)
+    await service.receive(Inbound("telegram", "di", "still there?", locale="en"), sink)
+    CaseStore(service.store.engine).claim(case.id, "operator:telegram:900")  # the other process
+    await asyncio.wait_for(service.wait_idle("telegram", "di"), 30)
     assert sum(1 for _, kind in sink.events if kind == "final") == finals
