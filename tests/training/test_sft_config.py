@@ -69,7 +69,7 @@ def test_auto_batching_is_padding_free_only_with_flash_attention() -> None:
     cpu = SFTRunConfig(train_file="t", batching="auto", attn_implementation="sdpa")
     gpu = SFTRunConfig(train_file="t", batching="auto", attn_implementation="flash_attention_2")
     assert batching_flags(cpu) == {"train_sampling_strategy": "group_by_length"}
-    assert batching_flags(gpu) == {"padding_free": True}
+    assert batching_flags(gpu) == {"padding_free": True, "max_length": None}
     packing = SFTRunConfig(train_file="t", batching="packing")
     assert batching_flags(packing) == {"packing": True, "packing_strategy": "bfd"}
 

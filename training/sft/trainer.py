@@ -46,7 +46,9 @@ def batching_flags(config: SFTRunConfig) -> dict[str, Any]:
         flash = config.attn_implementation.startswith("flash")
         batching = "padding_free" if flash else "length_grouped"
     if batching == "padding_free":
-        return {"padding_free": True}
+        # TRL refuses padding-free batches with a max_length it cannot enforce without
+        # packing; the samples are already cut to max_length when they are built.
+        return {"padding_free": True, "max_length": None}
     if batching == "packing":
         return {"packing": True, "packing_strategy": "bfd"}
     if batching == "length_grouped":
@@ -57,9 +59,10 @@ def batching_flags(config: SFTRunConfig) -> dict[str, Any]:
 def sft_arguments(config: SFTRunConfig) -> Any:
     from trl import SFTConfig
 
+    flags = batching_flags(config)
     return SFTConfig(
         output_dir=config.output_dir,
-        max_length=config.max_length,
+        max_length=flags.pop("max_length", config.max_length),
         learning_rate=config.learning_rate,
         lr_scheduler_type=config.lr_scheduler_type,
         warmup_steps=config.warmup_ratio,  # a float below 1 is a share of the steps
@@ -81,7 +84,7 @@ def sft_arguments(config: SFTRunConfig) -> Any:
         save_total_limit=config.save_total_limit,
         report_to=config.report_to or "none",
         dataset_num_proc=None,
-        **batching_flags(config),
+        **flags,
     )
 
 
