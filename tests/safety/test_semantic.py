@@ -194,3 +194,16 @@ def test_the_shipped_head_was_trained_on_the_corpus_as_it_is() -> None:
     from safety.corpus import load_corpus
 
     assert SemanticHead.load().corpus_digest == corpus_digest(load_corpus())
+
+
+def test_the_encoder_leaves_the_processs_openmp_settings_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its one-thread setting is for its own engine: torch, loaded later, must not inherit it."""
+    import os
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    E5Embedder().embed(["hello"])
+    assert os.environ["OMP_NUM_THREADS"] == "7"
+    assert "OMP_WAIT_POLICY" not in os.environ
