@@ -29,9 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,13 +41,12 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).re
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_common import benchmark_lock, logger  # noqa: E402
+from benchmarks.bench_common import logger  # noqa: E402
 from benchmarks.telegram import (  # noqa: E402
-    flush_redis,
+    add_load_arguments,
     make_settings,
     overhead_figures,
-    phase_database,
-    worker_env,
+    run_phases,
 )
 from inference.backends.fake import FAKE_REPLY  # noqa: E402
 
@@ -147,51 +144,11 @@ async def discord_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, A
     }
 
 
-async def console_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
-    """The Telegram benchmark's baseline: the service called directly."""
-    from benchmarks import telegram
-
-    return await telegram.console_phase(args, data_dir)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--messages", type=int, default=5)
-    parser.add_argument("--model-ms", type=float, default=50)
-    parser.add_argument("--timeout-s", type=float, default=120)
-    parser.add_argument("--think-s", type=float, default=1.2)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument(
-        "--database-url", default="", help="PostgreSQL server for the store (default: SQLite)"
-    )
-    parser.add_argument("--log-level", default="WARNING", help="of the worker process")
-    parser.add_argument("--lock-wait", type=float, default=600)
+    add_load_arguments(parser)
     args = parser.parse_args()
-    args.phase_database_url = ""
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    from benchmarks.pipeline import Child
-
-    with benchmark_lock(args.lock_wait, log), tempfile.TemporaryDirectory() as tmp:
-        flush_redis(args.redis_url)
-        worker = Child(
-            "soulchat-worker",
-            [sys.executable, "-m", "soulchat.cli", "worker"],
-            worker_env(args, Path(tmp) / "worker"),
-            Path(tmp) / "worker.log",
-        )
-        try:
-            log(f"baseline: {args.users} users x {args.messages} messages on the console path")
-            with phase_database(args):
-                baseline = asyncio.run(console_phase(args, Path(tmp) / "console"))
-            log(json.dumps(baseline))
-            log("discord: the same load as DMs through discord.py and simcord")
-            with phase_database(args):
-                result = asyncio.run(discord_phase(args, Path(tmp) / "discord"))
-            log(json.dumps(result))
-        finally:
-            worker.stop()
-            flush_redis(args.redis_url)
+    baseline, result = run_phases(args, log, "discord", discord_phase)
     summary = {
         "benchmark": "discord",
         "users": args.users,

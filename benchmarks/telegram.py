@@ -335,8 +335,8 @@ def flush_redis(url: str) -> None:
     client.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The load both chat-adapter benchmarks put on the service."""
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--model-ms", type=float, default=50)
@@ -350,11 +350,20 @@ def main() -> None:
     )
     parser.add_argument("--log-level", default="WARNING", help="of the bot and worker processes")
     parser.add_argument("--lock-wait", type=float, default=600)
-    args = parser.parse_args()
-    args.phase_database_url = ""
-    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def run_phases(
+    args: argparse.Namespace,
+    log: Any,
+    name: str,
+    phase: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The console baseline, then ``phase`` (an adapter's), on one ``soulchat worker`` and a
+    flushed Redis DB, each with its own store."""
     from benchmarks.pipeline import Child
 
+    args.phase_database_url = ""
+    os.environ.setdefault("TQDM_DISABLE", "1")
     with benchmark_lock(args.lock_wait, log), tempfile.TemporaryDirectory() as tmp:
         flush_redis(args.redis_url)
         worker = Child(
@@ -368,13 +377,21 @@ def main() -> None:
             with phase_database(args):
                 baseline = asyncio.run(console_phase(args, Path(tmp) / "console"))
             log(json.dumps(baseline))
-            log("telegram: the same load through the fake Bot API")
+            log(f"{name}: the same load through the adapter")
             with phase_database(args):
-                telegram = asyncio.run(telegram_phase(args, Path(tmp) / "telegram"))
-            log(json.dumps(telegram))
+                result = asyncio.run(phase(args, Path(tmp) / name))
+            log(json.dumps(result))
         finally:
             worker.stop()
             flush_redis(args.redis_url)
+    return baseline, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_load_arguments(parser)
+    args = parser.parse_args()
+    baseline, telegram = run_phases(args, log, "telegram", telegram_phase)
     summary = {
         "benchmark": "telegram",
         "users": args.users,

@@ -15,6 +15,17 @@ import signal
 log = logging.getLogger(__name__)
 
 
+def stop_on_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM, with the task dump on SIGUSR1: what a bot process
+    waits on until it is asked to stop."""
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    install_task_dump(loop)
+    return stop
+
+
 def install_task_dump(loop: asyncio.AbstractEventLoop) -> None:
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGUSR1, log_tasks)

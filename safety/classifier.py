@@ -52,6 +52,16 @@ _CLAUSE = re.compile(r"[。！？!?;；\n]+|(?<=[a-z])[.](?=\s)|\s+(?:but|and th
 _MIN_CLAUSE_CHARS = 4
 
 
+def model_bytes(path: Path | None, shipped: str) -> tuple[bytes, str]:
+    """A model file's bytes and where they came from: ``path``, or the file ``shipped`` with
+    the package (read through importlib.resources, so an installed wheel works too)."""
+    if path is None:
+        return resources.files("safety").joinpath("data", shipped).read_bytes(), (
+            f"safety/data/{shipped}"
+        )
+    return Path(path).read_bytes(), str(path)
+
+
 def _number_shape(token: str) -> str:
     """Counts and doses matter by size, not value: "40" and "60" are the same signal."""
     whole = token.split(".")[0].split(",")[0]
@@ -198,11 +208,7 @@ class RiskClassifier:
     @classmethod
     def load(cls, path: Path | None = None) -> RiskClassifier:
         """Read a saved model; ``None`` reads the one shipped with the package."""
-        if path is None:
-            data = resources.files("safety").joinpath("data", SHIPPED).read_bytes()
-            origin = f"safety/data/{SHIPPED}"
-        else:
-            data, origin = Path(path).read_bytes(), str(path)
+        data, origin = model_bytes(path, SHIPPED)
         try:
             archive = np.load(BytesIO(data), allow_pickle=False)
         except (OSError, ValueError) as exc:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from importlib import resources
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,7 +34,14 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from safety.classifier import CATEGORY_ORDER, OUTPUTS, TIER_HEADS, ClassifierVerdict, verdict
+from safety.classifier import (
+    CATEGORY_ORDER,
+    OUTPUTS,
+    TIER_HEADS,
+    ClassifierVerdict,
+    model_bytes,
+    verdict,
+)
 
 SHIPPED = "risk_semantic.npz"
 DIM = 384
@@ -146,11 +152,7 @@ class SemanticHead:
     @classmethod
     def load(cls, path: Path | None = None) -> SemanticHead:
         """Read a saved head; ``None`` reads the one shipped with the package."""
-        if path is None:
-            data = resources.files("safety").joinpath("data", SHIPPED).read_bytes()
-            origin = f"safety/data/{SHIPPED}"
-        else:
-            data, origin = Path(path).read_bytes(), str(path)
+        data, origin = model_bytes(path, SHIPPED)
         try:
             archive = np.load(BytesIO(data), allow_pickle=False)
             if tuple(archive["categories"]) != CATEGORY_ORDER:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
-from bots.diagnostics import install_task_dump
+from bots.diagnostics import stop_on_signals
 from bots.secrets import read_secret
 from soulchat.config import ConfigError, DiscordSettings, Settings
 
@@ -35,12 +34,7 @@ async def serve(settings: Settings) -> None:
     from bots.runtime import open_service
 
     token = read_token(settings.discord)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    install_task_dump(loop)
+    stop = stop_on_signals(asyncio.get_running_loop())
     async with open_service(settings) as service:
         bot = SoulChatDiscord(settings.discord, service)
         async with bot:

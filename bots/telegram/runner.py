@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 
-from bots.diagnostics import install_task_dump
+from bots.diagnostics import stop_on_signals
 from bots.secrets import read_secret
 from soulchat.config import ConfigError, Settings, TelegramSettings
 
@@ -31,11 +29,6 @@ async def serve(settings: Settings) -> None:
     from bots.telegram.app import run
 
     token = read_token(settings.telegram)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    install_task_dump(loop)
+    stop = stop_on_signals(asyncio.get_running_loop())
     async with open_service(settings) as service:
         await run(settings.telegram, service, token, stop)
