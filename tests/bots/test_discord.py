@@ -34,8 +34,11 @@ class World:
 
 
 @asynccontextmanager
-async def discord_world(settings: Settings) -> AsyncIterator[World]:
-    async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as service:
+async def discord_world(
+    settings: Settings, backend: ScriptedBackend | None = None
+) -> AsyncIterator[World]:
+    backend = backend or ScriptedBackend()
+    async with open_service(settings, embedded_worker=True, backend=backend) as service:
         bot = SoulChatDiscord(settings.discord, service)
         async with simcord.run(bot, settle_timeout=20) as env:
             yield World(env, bot, service)
@@ -172,19 +175,14 @@ async def test_a_long_reply_arrives_whole_in_parts_under_discords_limit(
     make_settings: Callable[..., Settings],
 ) -> None:
     long_reply = " ".join(f"Sentence number {n} is here to fill the reply." for n in range(120))
-    settings = make_settings()
-    async with open_service(
-        settings, embedded_worker=True, backend=ScriptedBackend(reply=long_reply)
-    ) as service:
-        bot = SoulChatDiscord(settings.discord, service)
-        async with simcord.run(bot, settle_timeout=20) as env:
-            alice = env.create_user("alice")
-            await alice.send_dm("hello")
-            await alice.click(alice.dm_channel.last_message, custom_id="sc:consent:yes")
-            await until(env, lambda: "number 119" in texts(alice.dm_channel)[-1])
-            parts = [t for t in texts(alice.dm_channel) if t.startswith("Sentence")]
-            assert all(len(part) <= 2000 for part in parts) and len(parts) >= 3
-            assert " ".join(parts).replace("  ", " ").count("Sentence number") == 120
+    async with discord_world(make_settings(), ScriptedBackend(reply=long_reply)) as world:
+        alice = world.env.create_user("alice")
+        await alice.send_dm("hello")
+        await alice.click(alice.dm_channel.last_message, custom_id="sc:consent:yes")
+        await until(world.env, lambda: "number 119" in texts(alice.dm_channel)[-1])
+        parts = [t for t in texts(alice.dm_channel) if t.startswith("Sentence")]
+        assert all(len(part) <= 2000 for part in parts) and len(parts) >= 3
+        assert " ".join(parts).replace("  ", " ").count("Sentence number") == 120
 
 
 async def test_people_not_on_the_invite_list_are_refused_kindly(
@@ -407,25 +405,16 @@ async def test_in_its_thread_the_bot_says_once_that_it_needs_a_mention(
 async def test_quick_messages_during_a_reply_are_answered_as_one_turn(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings()
     backend = ScriptedBackend(latency_s=1.5)
-    async with open_service(settings, embedded_worker=True, backend=backend) as service:
-        bot = SoulChatDiscord(settings.discord, service)
-        async with simcord.run(bot, settle_timeout=20) as env:
-            alice = env.create_user("alice")
-            await alice.send_dm("hello")
-            await alice.click(alice.dm_channel.last_message, custom_id="sc:consent:yes")
-            await until(env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) == 1)
-            # simcord's send_dm waits for the bot to finish; people do not: three at once.
-            for words in (
-                "I failed my exam",
-                "and my dad will be furious",
-                "I don't know what to do",
-            ):
-                env.backend.create_message(alice.dm_channel.id, alice.id, words)
-                await asyncio.sleep(0.1)
-            await until(env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) >= 3)
-            await asyncio.sleep(2.0)
-            assert texts(alice.dm_channel).count(SAFE_REPLY) == 3  # not four: two joined
-            last_turn = backend.prompts[-1].messages[-1]["content"]
-            assert last_turn == "and my dad will be furious\nI don't know what to do"
+    async with discord_world(make_settings(), backend) as world:
+        env, alice = world.env, world.env.create_user("alice")
+        await consented(world, alice)
+        # simcord's send_dm waits for the bot to finish; people do not: three at once.
+        for words in ("I failed my exam", "and my dad will be furious", "I don't know what to do"):
+            env.backend.create_message(alice.dm_channel.id, alice.id, words)
+            await asyncio.sleep(0.1)
+        await until(env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) >= 3)
+        await asyncio.sleep(2.0)
+        assert texts(alice.dm_channel).count(SAFE_REPLY) == 3  # not four: two joined
+        last_turn = backend.prompts[-1].messages[-1]["content"]
+        assert last_turn == "and my dad will be furious\nI don't know what to do"
