@@ -26,7 +26,15 @@ from numpy.typing import NDArray
 from safety.classifier import OUTPUTS
 from safety.classifier_train import TierScore, corpus_digest, split, targets, tier_scores
 from safety.corpus import CorpusExample
-from safety.semantic import DIM, HIDDEN, INPUT_SCALE, Embedder, SemanticHead, SemanticScreen
+from safety.semantic import (
+    DIM,
+    HIDDEN,
+    INPUT_SCALE,
+    Embedder,
+    SemanticHead,
+    SemanticScreen,
+    pieces,
+)
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,8 @@ def train(
     trial = _head(fit(embeddings[train_rows], y[train_rows], config), config, digest)
     # Held-out messages are scored the way the screen scores them (pieces, the tier cap).
     screen = SemanticScreen(trial, _Rows(texts, embeddings))
-    held_texts = [e.text for e in held if e.text.strip() and len(e.text.strip()) <= 800]
+    # Only texts the screen reads whole: the pieces of longer ones were never embedded here.
+    held_texts = [e.text for e in held if [e.text.strip()] == pieces(e.text)]
     lookup = {e.text: e.tier for e in held}
     predicted = [screen.assess(t).tier for t in held_texts]
     report = SemanticReport(
