@@ -80,17 +80,18 @@ async def discord_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, A
     import simcord
 
     from bots.discord.app import SoulChatDiscord
-    from bots.runtime import open_service
+    from bots.runtime import open_runtime
 
     settings = make_settings(args, data_dir)
     settings.discord.flood_messages = 1000
-    async with open_service(settings, embedded_worker=False) as service:
-        bot = SoulChatDiscord(settings.discord, service)
+    async with open_runtime(settings, embedded_worker=False) as runtime:
+        service = runtime.service
+        bot = SoulChatDiscord(runtime)
         async with simcord.run(bot, settle_timeout=60, check_errors=False) as env:
             users = [env.create_user(f"user{n}") for n in range(args.users)]
             channels = {user.id: user.dm_channel.id for user in users}
             for user in users:
-                await service.set_consent("discord", str(user.id), True)
+                await service.commands.set_consent("discord", str(user.id), True)
             watcher = FinalWatcher(env.backend)
             watcher.poll()
             calls_before = len(env.backend.http_requests)

@@ -406,7 +406,7 @@ class SimUser:
 
 
 async def send_one(service: Any, user: SimUser, timeout: float) -> Sample:
-    from bots.service import Inbound
+    from bots.conversation import Inbound
 
     if STOP.is_set():
         raise asyncio.CancelledError

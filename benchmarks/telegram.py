@@ -147,7 +147,7 @@ async def give_consent(args: argparse.Namespace, data_dir: Path, users: list[int
 
     async with open_service(make_settings(args, data_dir), embedded_worker=False) as service:
         for user in users:
-            await service.set_consent("telegram", str(user), True)
+            await service.commands.set_consent("telegram", str(user), True)
 
 
 def stored_roles(args: argparse.Namespace, data_dir: Path, user: int) -> list[str]:
@@ -259,8 +259,8 @@ async def telegram_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, 
 
 
 async def console_phase(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    from bots.conversation import Inbound
     from bots.runtime import open_service
-    from bots.service import Inbound
 
     settings = make_settings(args, data_dir)
     latencies: list[float] = []

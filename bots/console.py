@@ -4,6 +4,11 @@ Interactive in a terminal; with piped standard input each line is one message an
 is printed before the next line is sent, so a conversation can be scripted:
 
     printf 'I feel lonely\\nNobody calls me\\n' | soulchat chat
+
+Commands come from the same table as on Telegram and Discord (``bots/commands.py``), through
+the same front desk; a notice's buttons are printed as numbered choices, and a line with just
+that number presses one. The person at the keyboard has already agreed by starting it, so the
+console asks no consent question.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ import asyncio
 import getpass
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
-from bots.runtime import open_service
-from bots.service import ConversationService, Inbound
+from bots import commands
+from bots.conversation import Inbound
+from bots.notices import Button, Notice
+from bots.runtime import open_runtime
 from bots.texts import text as say
 from soulchat.config import Settings
+from soulchat.locales import from_client_tag
 
 PLATFORM = "console"
 
@@ -29,6 +37,7 @@ class ConsoleSink:
 
     out: TextIO
     printed: str = ""
+    choices: tuple[Button, ...] = field(default=())  # the latest notice's buttons, numbered
 
     def _write(self, text: str) -> None:
         self.out.write(text)
@@ -37,6 +46,20 @@ class ConsoleSink:
     async def notice(self, text: str) -> None:
         self._write(("\n" if self.printed else "") + f"[SoulChat] {text}\n")
         self.printed = ""
+
+    async def show(self, notice: Notice) -> None:
+        """A front-desk notice; its buttons become numbered choices."""
+        await self.notice(notice.text)
+        self.choices = notice.buttons
+        for number, button in enumerate(notice.buttons, 1):
+            self._write(f"  {number}) {button.label}\n")
+
+    def choice(self, line: str) -> str | None:
+        """The action of the button whose number ``line`` is, once; else None."""
+        buttons, self.choices = self.choices, ()
+        if line.strip().isdigit() and 1 <= int(line) <= len(buttons):
+            return buttons[int(line) - 1].action
+        return None
 
     async def typing(self) -> None:
         pass
@@ -70,38 +93,7 @@ def console_user() -> str:
 
 
 def console_locale(requested: str | None, settings: Settings) -> str:
-    if requested:
-        return requested
-    lang = os.environ.get("LANG", "")
-    return "zh" if lang.startswith("zh") else settings.default_locale
-
-
-async def _handle_command(
-    line: str, service: ConversationService, user: str, locale: str, out: TextIO
-) -> bool:
-    """Run a /command; return False when the user wants to leave."""
-    command = line.split()[0].lower()
-    if command in ("/quit", "/exit"):
-        return False
-    if command == "/reset":
-        await service.reset(PLATFORM, user)
-        out.write(f"[SoulChat] {say(locale, 'reset')}\n")
-    elif command == "/forget":
-        report = await service.forget(PLATFORM, user)
-        out.write(
-            "[SoulChat] "
-            + say(locale, "forgotten", messages=report.messages, conversations=report.conversations)
-            + "\n"
-        )
-    elif command == "/resources":
-        out.write(f"[SoulChat] {service.safety.resources_text(locale)}\n")
-    elif command == "/human":
-        if not await service.request_human(PLATFORM, user):
-            unavailable = say(locale, "human_unavailable")
-            out.write(f"[SoulChat] {unavailable}\n{service.safety.resources_text(locale)}\n")
-    else:
-        out.write(f"[SoulChat] {say(locale, 'help')}\n")
-    return True
+    return requested or from_client_tag(os.environ.get("LANG")) or settings.default_locale
 
 
 async def chat(
@@ -122,12 +114,14 @@ async def chat(
         out.write("[SoulChat] loading the model…\n")
         out.flush()
 
-    async with open_service(settings, on_loading=loading) as service:
+    async with open_runtime(settings, on_loading=loading) as runtime:
+        service, desk = runtime.service, runtime.front_desk(PLATFORM)
+        await service.commands.set_locale(PLATFORM, user, locale)
         out.write(f"[SoulChat] {say(locale, 'disclaimer')}\n")
-        await service.mark_disclosed(PLATFORM, user)
-        out.write(f"[SoulChat] {service.safety.resources_text(locale)}\n")
+        await service.commands.mark_disclosed(PLATFORM, user)
+        out.write(f"[SoulChat] {runtime.safety.resources_text(locale)}\n")
         if interactive:
-            out.write(f"[SoulChat] {say(locale, 'help')}\n")
+            out.write(f"[SoulChat] {commands.help_text(locale, commands.CONSOLE)}\n")
         out.flush()
         sink = ConsoleSink(out)
         while True:
@@ -138,10 +132,16 @@ async def chat(
             if not line:  # end of input
                 break
             line = line.rstrip("\n")
-            if line.startswith("/") and line[1:2].isalpha():
-                if not await _handle_command(line, service, user, locale, out):
-                    break
-                continue
-            inbound = Inbound(PLATFORM, user, line, locale=locale)
-            await service.receive(inbound, sink)
-            await service.wait_idle(PLATFORM, user)
+            parsed = commands.parse(line)
+            if parsed is not None and parsed[0] in ("quit", "exit"):
+                break
+            action = sink.choice(line)
+            if action is not None:
+                await desk.action(user, action, send=sink.show)
+            elif parsed is not None:
+                await desk.command(
+                    user, line, send=sink.show, client_locale=None, surface=commands.CONSOLE
+                )
+            else:
+                await service.receive(Inbound(PLATFORM, user, line, locale=locale), sink)
+                await service.wait_idle(PLATFORM, user)

@@ -42,9 +42,14 @@ class FloodGuard:
         self.per_seconds = per_seconds
         self._clock = clock
         self._windows: dict[str, _Window] = {}
+        self._swept_at = clock()
 
     def check(self, key: str) -> FloodVerdict:
         now = self._clock()
+        if now - self._swept_at >= self.per_seconds:
+            # Once a window: memory follows the people writing now, at a cost spread thinly.
+            self._swept_at = now
+            self.evict_idle()
         window = self._windows.setdefault(key, _Window())
         while window.arrivals and now - window.arrivals[0] >= self.per_seconds:
             window.arrivals.popleft()
@@ -55,6 +60,9 @@ class FloodGuard:
             window.noticed_at = now
             return FloodVerdict.REJECT_WITH_NOTICE
         return FloodVerdict.REJECT_QUIETLY
+
+    def __len__(self) -> int:
+        return len(self._windows)
 
     def forget(self, key: str) -> None:
         self._windows.pop(key, None)

@@ -1,73 +1,100 @@
 """What every chat adapter does before and around the conversation: commands, consent, the
 flood limit and language, the same on Telegram, Discord and any later platform.
 
-An adapter turns platform events into three calls: ``text`` for a user's words (commands
+An adapter turns platform events into three calls: ``text`` for a person's words (commands
 included), ``action`` for a button press, ``not_text`` for a sticker, photo or file. It gets
 back ``Notice`` objects to show (with buttons, if any) through its own ``NoticeSender``, and
 gives a ``ReplySink`` for the model's streamed reply.
 
-Consent comes first: no message is stored and no model reply is generated before the user
+Consent comes first: no message is stored and no model reply is generated before the person
 agrees. Messages written before that are held in memory, screened (someone in crisis sees
-crisis lines at once, consent or not) and answered once the user agrees; they are dropped if
-the user declines.
+crisis lines at once, consent or not) and answered once the person agrees; they are dropped
+if the person declines, and after an hour without an answer.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
+from bots import commands
+from bots.conversation import ConversationService, Inbound, ReplySink
 from bots.flood import FloodGuard, FloodVerdict
 from bots.inbound import clean_text
-from bots.operators.texts import user_text
-from bots.service import ConversationService, Inbound, ReplySink
+from bots.notices import Button, Notice, NoticeSender
 from bots.texts import text as say
+from safety import SafetyPolicy
+from soulchat.locales import CODES, from_client_tag, is_supported
 from soulchat.store import UserRecord
 
 log = logging.getLogger(__name__)
 
-LOCALES = ("en", "zh")
-# Held messages per user before consent: enough for someone who writes in several lines.
+# Held messages per person before consent: enough for someone who writes in several lines.
 MAX_HELD = 10
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    action: str  # "consent:yes", "consent:no", "forget:yes", "forget:no"
-
-
-@dataclass(frozen=True)
-class Notice:
-    text: str
-    buttons: tuple[Button, ...] = ()
-
-
-NoticeSender = Callable[[Notice], Awaitable[None]]
+# People whose messages are held at once, and for how long: someone who never answers the
+# consent question must not keep their words in this process's memory for ever.
+MAX_HELD_PEOPLE = 10_000
+HOLD_FOR_S = 3600.0
 
 
 @dataclass
 class _Held:
     messages: list[Inbound] = field(default_factory=list)
     sink: ReplySink | None = None
+    since: float = 0.0  # the person's last message
 
 
-def locale_from_client(language_code: str | None) -> str | None:
-    """A platform's language tag (``zh-hans``, ``en-US``) as one of ours, or None."""
-    if not language_code:
-        return None
-    primary = language_code.lower().split("-")[0].split("_")[0]
-    return primary if primary in LOCALES else None
+@dataclass(frozen=True)
+class Request:
+    """One command as the front desk handles it."""
+
+    user_id: str
+    argument: str
+    locale: str
+    send: NoticeSender
+    surface: commands.Surface = commands.CHAT
 
 
 class FrontDesk:
-    def __init__(self, service: ConversationService, platform: str, flood: FloodGuard) -> None:
+    def __init__(
+        self,
+        service: ConversationService,
+        safety: SafetyPolicy,
+        platform: str,
+        flood: FloodGuard,
+        *,
+        retention_days: int,
+        default_locale: str,
+        allowed_user_ids: Collection[int] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.service = service
+        self.account = service.commands
+        self.safety = safety
         self.platform = platform
         self.flood = flood
-        self._held: dict[str, _Held] = {}
+        self.retention_days = retention_days
+        self.default_locale = default_locale
+        self.allowed_user_ids = frozenset(allowed_user_ids)
+        self._clock = clock
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._handlers: dict[str, Callable[[Request], Awaitable[None]]] = {
+            "start": self._start,
+            "reset": self._reset,
+            "forget": self._forget,
+            "resources": self._resources,
+            "human": self._human,
+            "lang": self._lang,
+            "help": self._help,
+        }
+        # Every command of the table has a handler here (the console's /quit is the console's).
+        missing = ({c.name for c in commands.COMMANDS} - {"quit"}) ^ set(self._handlers)
+        assert not missing, f"commands without a handler, or handlers without a command: {missing}"
 
+    # -- what a person sends ----------------------------------------------------------------
     async def text(
         self,
         user_id: str,
@@ -78,7 +105,7 @@ class FrontDesk:
         message_id: str | None = None,
         client_locale: str | None = None,
     ) -> None:
-        user = await self.service.user(self.platform, user_id)  # one store trip per message
+        user = await self.account.user(self.platform, user_id)  # one store trip per message
         locale = self._locale_of(user, client_locale)
         verdict = self.flood.check(user_id)
         if verdict is not FloodVerdict.ACCEPT:
@@ -86,8 +113,9 @@ class FrontDesk:
                 await send(Notice(say(locale, "flood")))
             return
         words = clean_text(raw)
-        if words.startswith("/") and words[1:2].isalpha():
-            await self.command(user_id, words, send=send, client_locale=client_locale)
+        parsed = commands.parse(words)
+        if parsed is not None:
+            await self._command(user_id, parsed, locale, send)
             return
         inbound = Inbound(self.platform, user_id, words, message_id, locale)
         if user.consent_at is None:
@@ -102,64 +130,88 @@ class FrontDesk:
         if self.flood.check(user_id) is FloodVerdict.ACCEPT:
             await send(Notice(say(locale, "not_text")))
 
-    # -- commands ---------------------------------------------------------------------------
     async def command(
-        self, user_id: str, words: str, *, send: NoticeSender, client_locale: str | None
+        self,
+        user_id: str,
+        words: str,
+        *,
+        send: NoticeSender,
+        client_locale: str | None,
+        surface: commands.Surface = commands.CHAT,
     ) -> None:
-        name, _, argument = words.partition(" ")
-        name = name.lower().split("@")[0]  # "/start@SoulChatBot" in groups
+        """A command from a platform's own command UI (Discord's slash commands, the
+        console)."""
         locale = await self.locale(user_id, client_locale)
-        if name == "/start":
-            await send(self.welcome(locale))
-        elif name == "/reset":
-            await self.service.reset(self.platform, user_id)
-            await send(Notice(say(locale, "reset")))
-        elif name == "/forget":
-            buttons = (
-                Button(say(locale, "forget_yes"), "forget:yes"),
-                Button(say(locale, "forget_no"), "forget:no"),
-            )
-            await send(Notice(say(locale, "forget_confirm"), buttons))
-        elif name == "/resources":
-            await send(Notice(self.service.safety.resources_text(locale)))
-        elif name == "/human":
-            await self._ask_for_a_person(user_id, locale, send)
-        elif name == "/lang":
-            await self._change_language(user_id, argument.strip().lower(), locale, send)
-        else:
-            await send(Notice(say(locale, "chat_help")))
+        parsed = commands.parse(words) or ("help", "")
+        await self._command(user_id, parsed, locale, send, surface)
 
-    async def _ask_for_a_person(self, user_id: str, locale: str, send: NoticeSender) -> None:
-        user = await self.service.user(self.platform, user_id)
+    async def _command(
+        self,
+        user_id: str,
+        parsed: tuple[str, str],
+        locale: str,
+        send: NoticeSender,
+        surface: commands.Surface = commands.CHAT,
+    ) -> None:
+        name, argument = parsed
+        known = commands.find(name, surface)
+        handler = self._handlers.get(name) if known is not None else None
+        await (handler or self._help)(Request(user_id, argument, locale, send, surface))
+
+    # -- the commands (one handler per entry of bots/commands.py) ---------------------------
+    async def _start(self, request: Request) -> None:
+        await request.send(self.welcome(request.locale))
+
+    async def _reset(self, request: Request) -> None:
+        await self.account.reset(self.platform, request.user_id)
+        await request.send(Notice(say(request.locale, "reset")))
+
+    async def _forget(self, request: Request) -> None:
+        buttons = (
+            Button(say(request.locale, "forget_yes"), "forget:yes"),
+            Button(say(request.locale, "forget_no"), "forget:no"),
+        )
+        await request.send(Notice(say(request.locale, "forget_confirm"), buttons))
+
+    async def _resources(self, request: Request) -> None:
+        await request.send(Notice(self.safety.resources_text(request.locale)))
+
+    async def _human(self, request: Request) -> None:
+        user = await self.account.user(self.platform, request.user_id)
         # Before consent nothing is stored, so no case can be opened either.
-        alerted = user.consent_at is not None and await self.service.request_human(
-            self.platform, user_id
+        alerted = user.consent_at is not None and await self.account.request_human(
+            self.platform, request.user_id
         )
         if alerted:
-            await send(Notice(user_text(locale, "human_requested")))
+            await request.send(Notice(say(request.locale, "handover.human_requested")))
             return
-        resources = self.service.safety.resources_text(locale)
-        await send(Notice(say(locale, "human_unavailable") + "\n\n" + resources))
+        resources = self.safety.resources_text(request.locale)
+        await request.send(Notice(say(request.locale, "human_unavailable") + "\n\n" + resources))
+
+    async def _lang(self, request: Request) -> None:
+        wanted = request.argument.lower()
+        if not is_supported(wanted):
+            lang = commands.find("lang", request.surface)
+            assert lang is not None
+            choices = commands.choices_text(lang)
+            await request.send(Notice(say(request.locale, "language_choose", choices=choices)))
+            return
+        await self.account.set_locale(self.platform, request.user_id, wanted)
+        await request.send(Notice(say(wanted, "language_set")))
+
+    async def _help(self, request: Request) -> None:
+        await request.send(Notice(commands.help_text(request.locale, request.surface)))
 
     def welcome(self, locale: str) -> Notice:
-        days = self.service.settings.database.retention_days
+        days = self.retention_days
         retention = say(locale, "retention", days=days) if days else ""
         text = say(locale, "welcome", retention=retention)
-        text += "\n\n" + self.service.safety.resources_text(locale)
+        text += "\n\n" + self.safety.resources_text(locale)
         buttons = (
             Button(say(locale, "consent_accept"), "consent:yes"),
             Button(say(locale, "consent_decline"), "consent:no"),
         )
         return Notice(text, buttons)
-
-    async def _change_language(
-        self, user_id: str, wanted: str, locale: str, send: NoticeSender
-    ) -> None:
-        if wanted not in LOCALES:
-            await send(Notice(say(locale, "language_choose")))
-            return
-        await self.service.set_locale(self.platform, user_id, wanted)
-        await send(Notice(say(wanted, "language_set")))
 
     # -- buttons ----------------------------------------------------------------------------
     async def action(
@@ -167,18 +219,18 @@ class FrontDesk:
     ) -> None:
         locale = await self.locale(user_id, client_locale)
         if action == "consent:yes":
-            await self.service.set_consent(self.platform, user_id, True)
+            await self.account.set_consent(self.platform, user_id, True)
             await send(Notice(say(locale, "consent_given")))
             await self._release(user_id)
         elif action == "consent:no":
             self._held.pop(user_id, None)
-            await self.service.forget(self.platform, user_id)  # not even the user id stays
+            await self.account.forget(self.platform, user_id)  # not even the user id stays
             text = say(locale, "consent_declined") + "\n\n"
-            await send(Notice(text + self.service.safety.resources_text(locale)))
+            await send(Notice(text + self.safety.resources_text(locale)))
         elif action == "forget:yes":
             self._held.pop(user_id, None)
             self.flood.forget(user_id)
-            report = await self.service.forget(self.platform, user_id)
+            report = await self.account.forget(self.platform, user_id)
             values = {"messages": report.messages, "conversations": report.conversations}
             await send(Notice(say(locale, "forgotten", **values)))
         elif action == "forget:no":
@@ -190,14 +242,17 @@ class FrontDesk:
     async def _hold(
         self, user_id: str, inbound: Inbound, locale: str, *, send: NoticeSender, sink: ReplySink
     ) -> None:
-        held = self._held.setdefault(user_id, _Held())
+        self.evict_idle()
+        held = self._held.pop(user_id, None) or _Held()
+        held.since = self._clock()
+        self._held[user_id] = held  # in order of their last message: the newest at the end
+        while len(self._held) > MAX_HELD_PEOPLE:
+            self._held.popitem(last=False)
         first = not held.messages
         if inbound.text and len(held.messages) < MAX_HELD:
             held.messages.append(inbound)
         held.sink = sink
-        notice = self.service.safety.crisis_notice(
-            locale, await self.service.screen([str(inbound.text)])
-        )
+        notice = self.safety.crisis_notice(locale, await self.service.screen([str(inbound.text)]))
         if notice:  # a person at risk sees help before any consent question
             await send(Notice(notice))
         await send(self.welcome(locale) if first else Notice(say(locale, "consent_needed")))
@@ -212,10 +267,40 @@ class FrontDesk:
         merged = Inbound(last.platform, last.user_id, words, last.message_id, last.locale)
         await self.service.receive(merged, held.sink)
 
+    def evict_idle(self) -> None:
+        """Drop what people who never answered the consent question wrote, an hour after
+        their last message (the flood guard forgets quiet people by itself)."""
+        deadline = self._clock() - HOLD_FOR_S
+        while self._held and next(iter(self._held.values())).since < deadline:
+            self._held.popitem(last=False)
+
+    @property
+    def held_people(self) -> int:
+        return len(self._held)
+
+    # -- who may talk, and what to say when something breaks ---------------------------------
+    def may_talk(self, user_id: int) -> bool:
+        """Everyone, unless the platform's allowed_user_ids lists who is invited."""
+        return not self.allowed_user_ids or user_id in self.allowed_user_ids
+
+    def refusal(self, client_locale: str | None) -> str:
+        """For someone not invited; in every language when the platform does not say."""
+        locale = from_client_tag(client_locale)
+        if locale is not None:
+            return say(locale, "not_invited")
+        return " ".join(say(code, "not_invited") for code in CODES)
+
+    def apology(self, locale: str | None) -> str:
+        """Never silence: something went wrong here, with the crisis lines (they need no
+        database or model)."""
+        chosen = locale or self.default_locale
+        return say(chosen, "failed_here") + "\n\n" + self.safety.resources_text(chosen)
+
+    # -- language ---------------------------------------------------------------------------
     async def locale(self, user_id: str, client_locale: str | None) -> str:
-        return self._locale_of(await self.service.user(self.platform, user_id), client_locale)
+        return self._locale_of(await self.account.user(self.platform, user_id), client_locale)
 
     def _locale_of(self, user: UserRecord, client_locale: str | None) -> str:
         if user.locale:
             return user.locale
-        return locale_from_client(client_locale) or self.service.settings.default_locale
+        return from_client_tag(client_locale) or self.default_locale

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -32,8 +33,18 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from soulchat import locales
+
 ENV_PREFIX = "SOULCHAT_"
-Locale = Literal["en", "zh"]
+
+
+def _known_locale(code: str) -> str:
+    if not locales.is_supported(code):
+        raise ValueError(f"must be {locales.describe()}")
+    return code
+
+
+Locale = Annotated[str, AfterValidator(_known_locale)]
 PromptStyle = Literal["chat_template", "transcript"]
 
 _config_file: ContextVar[Path | None] = ContextVar("soulchat_config_file", default=None)
@@ -275,12 +286,57 @@ class SafetySettings(_Group):
     )
 
 
-class TelegramSettings(_Group):
+class ChatPlatformSettings(_Group):
+    """What every chat platform has: a token, who may talk, the flood limit, the pace of
+    streamed edits, and the operators who answer that platform's people. A new platform's
+    group derives from this (and adds only what is its own)."""
+
     token: SecretStr | None = Field(
-        None, description="Bot token from @BotFather. Never logged; prefer token_file."
+        None, description="Bot token from the platform. Never logged; prefer token_file."
     )
     token_file: str = Field(
         "", description="File holding the bot token (a mounted secret), read at start."
+    )
+    allowed_user_ids: list[int] = Field(
+        default_factory=list,
+        description="If set, only these user ids may talk to the bot.",
+    )
+    flood_messages: int = Field(
+        12, gt=0, description="Messages a user may send per flood_window_s before a pause."
+    )
+    flood_window_s: float = Field(60.0, gt=0, description="Window of the per-user flood limit.")
+    edit_interval_s: float = Field(
+        1.0, gt=0, description="Least time between edits of a reply being streamed."
+    )
+    operator_ids: list[int] = Field(
+        default_factory=list,
+        description="User ids of the human operators (volunteers, counsellors) for this "
+        "platform's people. Only they may claim, release and resolve cases; empty: no human "
+        "escalation here.",
+    )
+    backup_operator_ids: list[int] = Field(
+        default_factory=list,
+        description="Operators paged directly when an alert is not acknowledged in time; they "
+        "may also act on cases.",
+    )
+    operators_chat_id: int | None = Field(
+        None,
+        description="Chat where case alerts are posted (a Telegram group, a Discord channel). "
+        "Empty: alerts go to every operator directly.",
+    )
+
+    def may_act_on_cases(self) -> list[str]:
+        """Everyone who may act on cases: operators first, then backups."""
+        return [str(i) for i in (*self.operator_ids, *self.backup_operator_ids)]
+
+    @property
+    def has_operators(self) -> bool:
+        return bool(self.operator_ids or self.backup_operator_ids)
+
+
+class TelegramSettings(ChatPlatformSettings):
+    token: SecretStr | None = Field(
+        None, description="Bot token from @BotFather. Never logged; prefer token_file."
     )
     mode: Literal["polling", "webhook"] = Field(
         "polling",
@@ -300,26 +356,12 @@ class TelegramSettings(_Group):
         description="Bot API server base URL (a local telegram-bot-api server, or tests). "
         "Empty: https://api.telegram.org/bot.",
     )
-    allowed_user_ids: list[int] = Field(
-        default_factory=list,
-        description="If set, only these Telegram user ids may talk to the bot.",
-    )
-    flood_messages: int = Field(
-        12, gt=0, description="Messages a user may send per flood_window_s before a pause."
-    )
-    flood_window_s: float = Field(60.0, gt=0, description="Window of the per-user flood limit.")
-    edit_interval_s: float = Field(
-        1.0, gt=0, description="Least time between edits of a reply being streamed."
-    )
 
 
-class DiscordSettings(_Group):
+class DiscordSettings(ChatPlatformSettings):
     token: SecretStr | None = Field(
         None,
         description="Bot token from the Discord developer portal. Never logged; prefer token_file.",
-    )
-    token_file: str = Field(
-        "", description="File holding the bot token (a mounted secret), read at start."
     )
     message_content: bool = Field(
         False,
@@ -332,45 +374,23 @@ class DiscordSettings(_Group):
         description="Servers whose slash commands are synced at start, at once. Empty: global "
         "commands, which Discord may take up to an hour to show.",
     )
-    allowed_user_ids: list[int] = Field(
-        default_factory=list,
-        description="If set, only these Discord user ids may talk to the bot.",
-    )
-    flood_messages: int = Field(
-        12, gt=0, description="Messages a user may send per flood_window_s before a pause."
-    )
-    flood_window_s: float = Field(60.0, gt=0, description="Window of the per-user flood limit.")
-    edit_interval_s: float = Field(
-        1.0, gt=0, description="Least time between edits of a reply being streamed."
-    )
+
+
+# Operator settings that moved into each platform's group, and where to.
+_MOVED_OPERATOR_SETTINGS = {
+    "telegram_ids": "telegram.operator_ids",
+    "backup_telegram_ids": "telegram.backup_operator_ids",
+    "telegram_group_id": "telegram.operators_chat_id",
+    "discord_ids": "discord.operator_ids",
+    "backup_discord_ids": "discord.backup_operator_ids",
+    "discord_channel_id": "discord.operators_chat_id",
+}
 
 
 class OperatorSettings(_Group):
-    telegram_ids: list[int] = Field(
-        default_factory=list,
-        description="Telegram user ids of the human operators (volunteers, counsellors). "
-        "Only they may claim, release and resolve cases; empty: no human escalation.",
-    )
-    backup_telegram_ids: list[int] = Field(
-        default_factory=list,
-        description="Operators paged directly when an alert is not acknowledged in time; they "
-        "may also act on cases.",
-    )
-    telegram_group_id: int | None = Field(
-        None, description="Telegram group (chat id) where case alerts are posted."
-    )
-    discord_ids: list[int] = Field(
-        default_factory=list,
-        description="Discord user ids of the human operators, for users who reach SoulChat on "
-        "Discord.",
-    )
-    backup_discord_ids: list[int] = Field(
-        default_factory=list,
-        description="Discord operators paged directly when an alert is not acknowledged in time.",
-    )
-    discord_channel_id: int | None = Field(
-        None, description="Discord channel (id) where case alerts are posted."
-    )
+    """How the operator desk works on every platform; who the operators are is each
+    platform's own (``telegram.operator_ids``, ``discord.operator_ids``)."""
+
     webhook_url: str = Field(
         "", description="Optional HTTP endpoint that receives every case alert as JSON (paging)."
     )
@@ -389,31 +409,20 @@ class OperatorSettings(_Group):
     excerpt_chars: int = Field(
         160, ge=0, le=1000, description="Characters of the latest message shown in an alert."
     )
-    operator_locale: Locale = Field("en", description="Language of operator messages: en or zh.")
+    operator_locale: Locale = Field(
+        "en", description="Language of operator messages: " + locales.describe() + "."
+    )
 
-    def operator_ids(self, platform: str) -> list[str]:
-        """Everyone who may act on cases from ``platform``: operators first, then backups."""
-        return [str(i) for i in (*self._ids(platform, False), *self._ids(platform, True))]
-
-    def backup_ids(self, platform: str) -> list[str]:
-        return [str(i) for i in self._ids(platform, True)]
-
-    def primary_ids(self, platform: str) -> list[str]:
-        return [str(i) for i in self._ids(platform, False)]
-
-    def _ids(self, platform: str, backup: bool) -> list[int]:
-        if platform == "telegram":
-            return self.backup_telegram_ids if backup else self.telegram_ids
-        if platform == "discord":
-            return self.backup_discord_ids if backup else self.discord_ids
-        return []
-
-    def enabled_for(self, platform: str) -> bool:
-        return bool(self.operator_ids(platform))
-
-    @property
-    def enabled(self) -> bool:
-        return self.enabled_for("telegram") or self.enabled_for("discord")
+    @model_validator(mode="before")
+    @classmethod
+    def _name_moved_settings(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            for old, new in _MOVED_OPERATOR_SETTINGS.items():
+                if old in values:
+                    raise ValueError(
+                        f"operators.{old} is now {new} ({env_name(tuple(new.split('.')))})"
+                    )
+        return values
 
 
 class Settings(BaseSettings):
@@ -430,7 +439,8 @@ class Settings(BaseSettings):
         "(default: $XDG_DATA_HOME/soulchat, else ~/.local/share/soulchat).",
     )
     default_locale: Locale = Field(
-        "en", description="Language for users whose client does not say: en or zh."
+        "en",
+        description="Language for users whose client does not say: " + locales.describe() + ".",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING",
@@ -445,6 +455,14 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)  # type: ignore[arg-type]
     discord: DiscordSettings = Field(default_factory=DiscordSettings)  # type: ignore[arg-type]
     operators: OperatorSettings = Field(default_factory=OperatorSettings)  # type: ignore[arg-type]
+
+    def chat_platforms(self) -> dict[str, ChatPlatformSettings]:
+        """Every chat platform's group, by name ("telegram", "discord")."""
+        return {
+            name: group
+            for name in type(self).model_fields
+            if isinstance(group := getattr(self, name), ChatPlatformSettings)
+        }
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,7 @@
   In the bot's threads a message needs a mention or a reply to the bot, unless the privileged
   message-content intent is on (``discord.message_content``): without it Discord sends the
   bot no text for other messages.
-* Slash commands ``/start /reset /forget /resources /lang /help /human``: deferred at once
+* Slash commands, made from the command table (``bots/commands.py``): deferred at once
   (Discord wants an answer within 3 s, and each touches the store), answered ephemerally.
 * Buttons (consent, forget, operators' case buttons) are dynamic items: their action is in the
   custom id, so they work after a restart.
@@ -20,6 +20,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bots import commands
 from bots.chunking import utf16_length
 from bots.discord.channel import (
     DISCORD_LIMIT,
@@ -28,14 +29,15 @@ from bots.discord.channel import (
     InteractionReplies,
 )
 from bots.discord.operators import DiscordOperatorChannel
-from bots.flood import FloodGuard
-from bots.frontdesk import FrontDesk, Notice, NoticeSender, locale_from_client
+from bots.notices import Notice, NoticeSender
 from bots.operators.desk import OperatorDesk, Reply
-from bots.operators.webhook import WebhookAlerter
+from bots.ordering import ArrivalOrder
+from bots.recent import RecentKeys
 from bots.reply_writer import ReplyWriter
-from bots.service import ConversationService
+from bots.runtime import Runtime, stop_operator_desk
 from bots.texts import text as say
 from soulchat.config import DiscordSettings
+from soulchat.locales import from_client_tag
 from soulchat.store.cases import OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,8 @@ def intents_for(settings: DiscordSettings) -> discord.Intents:
 
 
 class SoulChatDiscord(discord.Client):
-    def __init__(self, settings: DiscordSettings, service: ConversationService) -> None:
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings.discord
         # SoulChat never joins voice: no warning about missing voice libraries at each start.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
@@ -65,15 +68,14 @@ class SoulChatDiscord(discord.Client):
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+        self.runtime = runtime
         self.settings = settings
-        self.service = service
-        self.desk = FrontDesk(
-            service, PLATFORM, FloodGuard(settings.flood_messages, settings.flood_window_s)
-        )
+        self.desk = runtime.front_desk(PLATFORM)
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
-        self._hinted_guilds: set[int] = set()
-        self._hinted_threads: set[int] = set()
+        self._arrivals = ArrivalOrder()
+        self._hinted_guilds = RecentKeys()
+        self._hinted_threads = RecentKeys()
         self.operators: OperatorDesk | None = None
         add_commands(self)
 
@@ -92,18 +94,20 @@ class SoulChatDiscord(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None or message.author.id == self.user.id:
             return
-        try:
-            await self._on_message(message)
-        except Exception as error:
-            # The exception, never the message: it carries the user's words.
-            log.error("handling a Discord message failed: %r", error)
-            await self._apologise(message.channel, None)
+        # discord.py gives every event its own task: without this, two quick messages could
+        # be stored and answered in the wrong order.
+        async with self._arrivals.hold(message.channel.id):
+            try:
+                await self._on_message(message)
+            except Exception as error:
+                # The exception, never the message: it carries the user's words.
+                log.error("handling a Discord message failed: %r", error)
+                await self._apologise(message.channel, None)
 
     async def _apologise(self, where: Any, locale: str | None) -> None:
         """Never silence: say it went wrong, with the crisis lines (they need no database or
         model)."""
-        chosen = locale or self.service.settings.default_locale
-        text = say(chosen, "failed_here") + "\n\n" + self.service.safety.resources_text(chosen)
+        text = self.desk.apology(locale)
         try:
             if isinstance(where, discord.Interaction):
                 await InteractionReplies(where).notice(Notice(text))
@@ -126,8 +130,8 @@ class SoulChatDiscord(discord.Client):
         if words is None:
             await self._hint_mention(message)
             return
-        if not self._allowed(author.id):
-            await DiscordChannel(message.channel, message).notice(Notice(self._refusal()))
+        if not self.desk.may_talk(author.id):
+            await DiscordChannel(message.channel, message).notice(Notice(self.desk.refusal(None)))
             return
         where = await self._thread_for(message)
         await self._guild_hint(message, where)
@@ -139,8 +143,8 @@ class SoulChatDiscord(discord.Client):
         self, message: discord.Message, channel: DiscordChannel, words: str
     ) -> None:
         author = message.author
-        if not self._allowed(author.id):
-            await channel.notice(Notice(self._refusal()))
+        if not self.desk.may_talk(author.id):
+            await channel.notice(Notice(self.desk.refusal(None)))
             return
         user_id = str(author.id)
         if not words.strip() and (message.attachments or message.stickers):
@@ -190,11 +194,9 @@ class SoulChatDiscord(discord.Client):
             isinstance(channel, discord.Thread)
             and channel.owner_id == self.user.id
             and not message.content
-            and channel.id not in self._hinted_threads
         )
-        if not unheard:
+        if not unheard or not self._hinted_threads.first_time(channel.id):
             return
-        self._hinted_threads.add(channel.id)
         locale = await self.desk.locale(str(message.author.id), None)
         await DiscordChannel(channel).notice(Notice(say(locale, "mention_needed")))
 
@@ -212,9 +214,8 @@ class SoulChatDiscord(discord.Client):
 
     async def _guild_hint(self, message: discord.Message, where: discord.abc.Messageable) -> None:
         guild = message.guild
-        if guild is None or guild.id in self._hinted_guilds:
+        if guild is None or not self._hinted_guilds.first_time(guild.id):
             return
-        self._hinted_guilds.add(guild.id)
         locale = await self.desk.locale(str(message.author.id), None)
         await DiscordChannel(where).notice(Notice(say(locale, "group_hint")))
 
@@ -236,26 +237,15 @@ class SoulChatDiscord(discord.Client):
         await replies.notice(Notice(reply.text, reply.buttons))
 
     async def attach_operators(self) -> OperatorDesk | None:
-        """Start the operator desk when Discord operators are configured."""
-        settings = self.service.settings.operators
-        if not settings.enabled_for(PLATFORM) or self.operators is not None:
-            return self.operators
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        webhook = (
-            WebhookAlerter(settings.webhook_url, secret=secret) if settings.webhook_url else None
-        )
-        channel = DiscordOperatorChannel(self, settings.discord_channel_id)
-        self.operators = OperatorDesk(settings, self.service, channel, webhook)
-        self.service.attach_operators(self.operators)
-        await self.operators.start()
+        """Start the operator desk when Discord has operators."""
+        if self.operators is None:
+            channel = DiscordOperatorChannel(self, self.settings.operators_chat_id)
+            self.operators = await self.runtime.start_operator_desk(channel)
         return self.operators
 
     async def close(self) -> None:
-        if self.operators is not None:
-            await self.operators.stop()
-            if isinstance(self.operators.webhook, WebhookAlerter):
-                await self.operators.webhook.aclose()
-            self.operators = None
+        await stop_operator_desk(self.operators)
+        self.operators = None
         await super().close()
 
     # -- buttons ------------------------------------------------------------------------------
@@ -271,7 +261,7 @@ class SoulChatDiscord(discord.Client):
             if reply is not None:
                 await send(Notice(reply.text, reply.buttons))
             return
-        if not self._allowed(user.id):
+        if not self.desk.may_talk(user.id):
             return
         await self.desk.action(
             str(user.id), action, send=send, client_locale=_client_locale(interaction)
@@ -286,8 +276,9 @@ class SoulChatDiscord(discord.Client):
     # -- slash commands -----------------------------------------------------------------------
     async def slash(self, interaction: discord.Interaction[Any], words: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if not self._allowed(interaction.user.id):
-            await InteractionReplies(interaction).notice(Notice(self._refusal()))
+        if not self.desk.may_talk(interaction.user.id):
+            locale = _client_locale(interaction)
+            await InteractionReplies(interaction).notice(Notice(self.desk.refusal(locale)))
             return
         await self.desk.command(
             str(interaction.user.id),
@@ -308,60 +299,17 @@ class SoulChatDiscord(discord.Client):
         # The event's name, never its arguments: they carry the user's words.
         log.exception("handling the Discord event %s failed", event_method)
 
-    # -- helpers ------------------------------------------------------------------------------
-    def _allowed(self, user_id: int) -> bool:
-        allowed = self.settings.allowed_user_ids
-        return not allowed or user_id in allowed
-
-    def _refusal(self) -> str:
-        return (
-            "Sorry, this bot is only open to invited users for now. "
-            "抱歉，这个机器人目前只对受邀用户开放。"
-        )
-
 
 def _client_locale(interaction: discord.Interaction[Any]) -> str | None:
-    return locale_from_client(str(interaction.locale.value)) if interaction.locale else None
+    return from_client_tag(str(interaction.locale.value)) if interaction.locale else None
 
 
 def add_commands(bot: SoulChatDiscord) -> None:
-    """The user's slash commands, each a thin call into the front desk."""
+    """The person's slash commands, made from the command table; each a thin call into the
+    front desk. Then the operators' /case."""
     tree = bot.tree
-
-    @tree.command(name="start", description="Start, or see the consent question again")
-    async def start(interaction: discord.Interaction[Any]) -> None:
-        await bot.slash(interaction, "/start")
-
-    @tree.command(name="reset", description="Start a new conversation")
-    async def reset(interaction: discord.Interaction[Any]) -> None:
-        await bot.slash(interaction, "/reset")
-
-    @tree.command(name="forget", description="Delete everything stored about you")
-    async def forget(interaction: discord.Interaction[Any]) -> None:
-        await bot.slash(interaction, "/forget")
-
-    @tree.command(name="resources", description="Crisis lines you can call or text now")
-    async def resources(interaction: discord.Interaction[Any]) -> None:
-        await bot.slash(interaction, "/resources")
-
-    @tree.command(name="help", description="What SoulChat is and how to use it")
-    async def help_(interaction: discord.Interaction[Any]) -> None:
-        await bot.slash(interaction, "/help")
-
-    @tree.command(name="human", description="Ask for a human volunteer")
-    async def human(interaction: discord.Interaction[Any]) -> None:
-        await bot.slash(interaction, "/human")
-
-    @tree.command(name="lang", description="Change the language: en or zh")
-    @app_commands.describe(language="en (English) or zh (中文)")
-    @app_commands.choices(
-        language=[
-            app_commands.Choice(name="English", value="en"),
-            app_commands.Choice(name="中文", value="zh"),
-        ]
-    )
-    async def lang(interaction: discord.Interaction[Any], language: str) -> None:
-        await bot.slash(interaction, f"/lang {language}")
+    for command in commands.on(commands.CHAT):
+        tree.add_command(_slash(bot, command))
 
     @tree.command(name="case", description="Operators only: list, claim, release or resolve")
     @app_commands.describe(
@@ -380,3 +328,23 @@ def add_commands(bot: SoulChatDiscord) -> None:
         verb = "/cases" if action == "list" else f"/{action}"
         words = " ".join(str(part) for part in (verb, number, outcome) if part is not None)
         await bot.case_command(interaction, words)
+
+
+def _slash(bot: SoulChatDiscord, command: commands.Command) -> app_commands.Command[Any, ..., None]:
+    """One slash command; its option (if any) with the table's choices."""
+    summary = command.summary("en")
+    if command.argument is None:
+
+        async def plain(interaction: discord.Interaction[Any]) -> None:
+            await bot.slash(interaction, f"/{command.name}")
+
+        return app_commands.Command(name=command.name, description=summary, callback=plain)
+
+    async def with_argument(interaction: discord.Interaction[Any], argument: str) -> None:
+        await bot.slash(interaction, f"/{command.name} {argument}")
+
+    choices = [app_commands.Choice(name=c.label, value=c.value) for c in command.argument.choices()]
+    callback = app_commands.rename(argument=command.argument.name)(with_argument)
+    callback = app_commands.describe(argument=summary)(callback)
+    callback = app_commands.choices(argument=choices)(callback)
+    return app_commands.Command(name=command.name, description=summary, callback=callback)

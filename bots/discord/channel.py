@@ -18,7 +18,7 @@ import aiohttp
 import discord
 
 from bots.chunking import split_message, utf16_length
-from bots.frontdesk import Button, Notice
+from bots.notices import Button, Notice
 from bots.reply_writer import RateLimited
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
 """The operators' side on Discord: alerts in an operators' channel, operators' DMs with the
 bot, and the ``/case`` command.
 
-Operators are listed by Discord user id (``operators.discord_ids`` and
-``backup_discord_ids``); anyone else who presses a case button or runs ``/case`` is refused.
+Operators are listed by Discord user id (``discord.operator_ids`` and
+``discord.backup_operator_ids``); anyone else who presses a case button or runs ``/case`` is
+refused.
 In an operator's DM with the bot, a plain message goes to the person of their latest claimed
 case. In the operators' channel the bot reads nothing (it needs no message-content intent
 there): operators act with the buttons on each alert and with ``/case``.
@@ -15,7 +16,7 @@ import logging
 import discord
 
 from bots.discord.channel import DiscordChannel
-from bots.frontdesk import Button, Notice
+from bots.notices import Button, Notice
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class DiscordOperatorChannel:
                 self.channel_id
             )
             if not isinstance(channel, discord.abc.Messageable):
-                log.error("operators.discord_channel_id %s is not a text channel", self.channel_id)
+                log.error("discord.operators_chat_id %s is not a text channel", self.channel_id)
                 return False
             await DiscordChannel(channel).notice(Notice(text, buttons))
         except discord.HTTPException as error:

@@ -31,12 +31,12 @@ async def serve(settings: Settings) -> None:
     import discord
 
     from bots.discord.app import SoulChatDiscord
-    from bots.runtime import open_service
+    from bots.runtime import open_runtime
 
     token = read_token(settings.discord)
     stop = stop_on_signals(asyncio.get_running_loop())
-    async with open_service(settings) as service:
-        bot = SoulChatDiscord(settings.discord, service)
+    async with open_runtime(settings) as runtime:
+        bot = SoulChatDiscord(runtime)
         async with bot:
             runner = asyncio.create_task(bot.start(token), name="soulchat-discord")
             waiter = asyncio.create_task(stop.wait())

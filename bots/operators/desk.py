@@ -13,7 +13,9 @@
 
 The desk is platform-neutral: an adapter gives it an ``OperatorChannel`` (post to the
 operators' chat, message one operator, message a user) and routes operators' commands,
-buttons and direct messages to it.
+buttons and direct messages to it. It reaches the conversation only through
+``ConversationControl`` and is reached only through ``Escalation`` (``bots/conversation/
+ports.py``); ``bots/runtime.py`` wires the two.
 """
 
 from __future__ import annotations
@@ -24,17 +26,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from bots.frontdesk import Button
+from bots.conversation.blocking import StoreThreads
+from bots.conversation.ports import ConversationControl, HeldBy
+from bots.notices import Button
 from bots.operators.alerts import Alert, AlertEvent, AlertSink
-from bots.operators.texts import OUTCOME_LABELS, TIER_NAMES, operator_text, user_text
+from bots.texts import text as say
 from safety.audit import AuditLog
-from soulchat.config import OperatorSettings
+from soulchat.config import ChatPlatformSettings, OperatorSettings
 from soulchat.store.cases import OUTCOMES, CaseRecord, CaseStore
-
-if TYPE_CHECKING:
-    from bots.service import ConversationService
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +75,23 @@ class OperatorDesk:
     def __init__(
         self,
         settings: OperatorSettings,
-        service: ConversationService,
+        team: ChatPlatformSettings,
+        conversation: ConversationControl,
         channel: OperatorChannel,
+        *,
+        cases: CaseStore,
+        audit: AuditLog,
+        threads: StoreThreads,
         webhook: AlertSink | None = None,
     ) -> None:
         self.settings = settings
-        self.service = service
+        self.team = team  # who the operators are: the platform's own settings
+        self.conversation = conversation
         self.channel = channel
+        self.cases = cases
+        self.audit = audit
+        self.threads = threads
         self.webhook = webhook
-        self.cases = CaseStore(service.store.engine)
-        self.audit: AuditLog = service.audit
         self.locale = settings.operator_locale
         self._pager: asyncio.Task[None] | None = None
 
@@ -98,7 +106,10 @@ class OperatorDesk:
                 await self._pager
 
     def is_operator(self, operator_id: str) -> bool:
-        return operator_id in self.settings.operator_ids(self.channel.platform)
+        return operator_id in self.team.may_act_on_cases()
+
+    def _say(self, key: str, /, **values: object) -> str:
+        return say(self.locale, f"operator.{key}", **values)
 
     def _ref(self, operator_id: str) -> str:
         return f"operator:{self.channel.platform}:{operator_id}"
@@ -114,18 +125,17 @@ class OperatorDesk:
         categories: frozenset[str],
         excerpt: str,
         reason: str = "risk",
-    ) -> CaseRecord:
+    ) -> int:
         """Open or raise the person's case; alert when it is new or its tier rose."""
-        case, news = await asyncio.to_thread(
-            lambda: self.cases.open_or_raise(
-                user_id=user_id,
-                conversation_id=conversation_id,
-                platform=self.channel.platform,
-                locale=locale,
-                tier=tier,
-                categories=sorted(categories),
-                reason=reason,
-            )
+        case, news = await self.threads.run(
+            self.cases.open_or_raise,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            platform=self.channel.platform,
+            locale=locale,
+            tier=tier,
+            categories=sorted(categories),
+            reason=reason,
         )
         if news:
             event = "case_opened" if case.tier == tier and reason == "risk" else "tier_changed"
@@ -133,14 +143,20 @@ class OperatorDesk:
             await self._alert(
                 case, "human_requested" if reason == "requested" else "alert", excerpt
             )
-        return case
+        return case.id
 
-    async def relay_from_user(self, case: CaseRecord, text: str) -> None:
-        if case.operator is None:
+    def case_of(self, user_id: int) -> HeldBy | None:
+        case = self.cases.active_for_user(user_id)
+        if case is None:
+            return None
+        return HeldBy(case.id, case.operator if case.status == "claimed" else None)
+
+    async def relay_from_user(self, user_id: int, text: str) -> None:
+        case = await self.threads.run(self.cases.active_for_user, user_id)
+        if case is None or case.operator is None:
             return
         operator_id = case.operator.rsplit(":", 1)[-1]
-        relayed = operator_text(self.locale, "relay", case=case.id, text=text)
-        await self.channel.to_operator(operator_id, relayed)
+        await self.channel.to_operator(operator_id, self._say("relay", case=case.id, text=text))
 
     # -- alerts --------------------------------------------------------------------------------
     async def _alert(self, case: CaseRecord, event: AlertEvent, excerpt: str) -> None:
@@ -166,7 +182,7 @@ class OperatorDesk:
         """To the operators' group, or, without one, to every operator directly."""
         if await self.channel.post_alert(text, buttons):
             return
-        for operator in self.settings.primary_ids(self.channel.platform):
+        for operator in self.team.operator_ids:
             await self.channel.to_operator(str(operator), text, buttons)
 
     def _alert_text(self, case: CaseRecord, event: AlertEvent, excerpt: str, now: datetime) -> str:
@@ -174,23 +190,24 @@ class OperatorDesk:
             "icon": "🔴" if case.tier >= 4 else "🟠" if case.tier == 3 else "🟡",
             "case": case.id,
             "tier": case.tier,
-            "tier_name": TIER_NAMES.get(self.locale, TIER_NAMES["en"]).get(case.tier, ""),
+            "tier_name": self._say_tier(case.tier),
             "categories": ", ".join(case.categories) or "-",
             "locale": case.locale,
             "platform": case.platform,
             "age": _age(case.opened_at, now),
         }
-        text = operator_text(
-            self.locale, "requested" if event == "human_requested" else "alert", **values
-        )
+        text = self._say("requested" if event == "human_requested" else "alert", **values)
         if excerpt:
-            text += "\n" + operator_text(self.locale, "excerpt", excerpt=excerpt)
+            text += "\n" + self._say("excerpt", excerpt=excerpt)
         return text
+
+    def _say_tier(self, tier: int) -> str:
+        return say(self.locale, f"tier.{tier}") if 1 <= tier <= 4 else ""
 
     def _buttons(self, case: CaseRecord) -> tuple[Button, ...]:
         return (
-            Button(operator_text(self.locale, "claim"), f"case:claim:{case.id}"),
-            Button(operator_text(self.locale, "resolve"), f"case:resolve:{case.id}"),
+            Button(self._say("claim"), f"case:claim:{case.id}"),
+            Button(self._say("resolve"), f"case:resolve:{case.id}"),
         )
 
     async def _audit(
@@ -201,16 +218,15 @@ class OperatorDesk:
         actor: str = "bot",
     ) -> None:
         try:
-            await asyncio.to_thread(
-                lambda: self.audit.append(
-                    event,
-                    subject=f"case:{case.id}",
-                    case_id=case.id,
-                    tier=case.tier,
-                    categories=list(case.categories),
-                    actor=actor,
-                    detail=detail,
-                )
+            await self.threads.run(
+                self.audit.append,
+                event,
+                subject=f"case:{case.id}",
+                case_id=case.id,
+                tier=case.tier,
+                categories=list(case.categories),
+                actor=actor,
+                detail=detail,
             )
         except Exception:
             log.exception("audit append failed (%s, case %s)", event, case.id)
@@ -231,20 +247,18 @@ class OperatorDesk:
             4: timedelta(seconds=self.settings.ack_target_t4_s),
             3: timedelta(seconds=self.settings.ack_target_t3_s),
         }
-        overdue = await asyncio.to_thread(self.cases.overdue, moment, targets)
+        overdue = await self.threads.run(self.cases.overdue, moment, targets)
         paged = []
         for case in overdue:
-            if await asyncio.to_thread(self.cases.mark_paged, case.id):
+            if await self.threads.run(self.cases.mark_paged, case.id):
                 await self._page(case, moment)
                 paged.append(case.id)
         return paged
 
     async def _page(self, case: CaseRecord, now: datetime) -> None:
-        text = operator_text(
-            self.locale, "paged", case=case.id, tier=case.tier, age=_age(case.opened_at, now)
-        )
+        text = self._say("paged", case=case.id, tier=case.tier, age=_age(case.opened_at, now))
         buttons = self._buttons(case)
-        backups = self.settings.backup_ids(self.channel.platform)
+        backups = self.team.backup_operator_ids
         for backup in backups:
             await self.channel.to_operator(str(backup), text, buttons)
         await self._broadcast(text, buttons)
@@ -266,7 +280,7 @@ class OperatorDesk:
     async def command(self, operator_id: str, words: str) -> Reply:
         """/cases, /claim N, /release N, /resolve N [outcome] from an operator."""
         if not self.is_operator(operator_id):
-            return Reply(operator_text(self.locale, "not_operator"))
+            return Reply(self._say("not_operator"))
         name, *args = words.split()
         name = name.lower().split("@")[0]
         if name == "/cases":
@@ -279,7 +293,7 @@ class OperatorDesk:
                 return await self.release(operator_id, number)
             outcome = args[1] if len(args) > 1 else ""
             return await self.resolve(operator_id, number, outcome)
-        return Reply(operator_text(self.locale, "help", outcomes=", ".join(OUTCOMES)))
+        return Reply(self._say("help", outcomes=", ".join(OUTCOMES)))
 
     async def button(self, operator_id: str, action: str) -> Reply | None:
         """case:claim:N, case:release:N, case:resolve:N, case:outcome:N:code."""
@@ -287,7 +301,7 @@ class OperatorDesk:
         if len(parts) < 3 or parts[0] != "case" or not parts[2].isdigit():
             return None
         if not self.is_operator(operator_id):
-            return Reply(operator_text(self.locale, "not_operator"))
+            return Reply(self._say("not_operator"))
         verb, number = parts[1], int(parts[2])
         if verb == "claim":
             return await self.claim(operator_id, number)
@@ -300,84 +314,83 @@ class OperatorDesk:
         return None
 
     def _outcome_choice(self, case_id: int) -> Reply:
-        labels = OUTCOME_LABELS.get(self.locale, OUTCOME_LABELS["en"])
-        buttons = tuple(Button(labels[code], f"case:outcome:{case_id}:{code}") for code in OUTCOMES)
-        return Reply(operator_text(self.locale, "choose_outcome", case=case_id), buttons)
+        buttons = tuple(
+            Button(say(self.locale, f"outcome.{code}"), f"case:outcome:{case_id}:{code}")
+            for code in OUTCOMES
+        )
+        return Reply(self._say("choose_outcome", case=case_id), buttons)
 
     async def claim(self, operator_id: str, case_id: int) -> Reply:
         ref = self._ref(operator_id)
-        before = await asyncio.to_thread(self.cases.get, case_id)
+        before = await self.threads.run(self.cases.get, case_id)
         if before is not None and before.status == "claimed" and before.operator == ref:
-            return Reply(operator_text(self.locale, "claimed", case=case_id))  # already theirs
-        case = await asyncio.to_thread(self.cases.claim, case_id, ref)
+            return Reply(self._say("claimed", case=case_id))  # already theirs
+        case = await self.threads.run(self.cases.claim, case_id, ref)
         if case is None:
             gone = before is None or before.status == "resolved"
-            return Reply(
-                operator_text(self.locale, "gone" if gone else "claimed_by_other", case=case_id)
-            )
+            return Reply(self._say("gone" if gone else "claimed_by_other", case=case_id))
         if before is not None and before.acknowledged_at is None:
             await self._audit("acknowledged", case, actor=ref)
         await self._audit("claimed", case, actor=ref)
-        await self.service.latch(case.platform, case.platform_user_id, ref)
-        await self.channel.to_user(case.platform_user_id, user_text(case.locale, "joined"))
-        release = Button(operator_text(self.locale, "release"), f"case:release:{case.id}")
-        resolve = Button(operator_text(self.locale, "resolve"), f"case:resolve:{case.id}")
+        await self.conversation.latch(case.platform, case.platform_user_id, ref)
+        await self.channel.to_user(case.platform_user_id, say(case.locale, "handover.joined"))
+        release = Button(self._say("release"), f"case:release:{case.id}")
+        resolve = Button(self._say("resolve"), f"case:resolve:{case.id}")
         await self.channel.to_operator(
-            operator_id, operator_text(self.locale, "claimed", case=case.id), (release, resolve)
+            operator_id, self._say("claimed", case=case.id), (release, resolve)
         )
-        return Reply(operator_text(self.locale, "claimed", case=case.id), (release, resolve))
+        return Reply(self._say("claimed", case=case.id), (release, resolve))
 
     async def release(self, operator_id: str, case_id: int) -> Reply:
         ref = self._ref(operator_id)
-        case = await asyncio.to_thread(self.cases.release, case_id, ref)
+        case = await self.threads.run(self.cases.release, case_id, ref)
         if case is None:
-            return Reply(operator_text(self.locale, "gone", case=case_id))
-        await self.service.unlatch(case.platform, case.platform_user_id)
+            return Reply(self._say("gone", case=case_id))
+        await self.conversation.unlatch(case.platform, case.platform_user_id)
         await self._audit("released", case, actor=ref)
-        await self.channel.to_user(case.platform_user_id, user_text(case.locale, "handed_back"))
-        return Reply(operator_text(self.locale, "released", case=case.id))
+        await self.channel.to_user(case.platform_user_id, say(case.locale, "handover.handed_back"))
+        return Reply(self._say("released", case=case.id))
 
     async def resolve(self, operator_id: str, case_id: int, outcome: str) -> Reply:
         if outcome not in OUTCOMES:
             return self._outcome_choice(case_id)
         ref = self._ref(operator_id)
-        before = await asyncio.to_thread(self.cases.get, case_id)
-        case = await asyncio.to_thread(self.cases.resolve, case_id, ref, outcome)
+        before = await self.threads.run(self.cases.get, case_id)
+        case = await self.threads.run(self.cases.resolve, case_id, ref, outcome)
         if case is None:
             gone = before is None or before.status == "resolved"
-            return Reply(
-                operator_text(self.locale, "gone" if gone else "claimed_by_other", case=case_id)
-            )
+            return Reply(self._say("gone" if gone else "claimed_by_other", case=case_id))
         await self._audit("resolved", case, {"outcome": outcome}, actor=ref)
-        await self.service.resolve_risk(case.platform, case.platform_user_id)
+        await self.conversation.resolve_risk(case.platform, case.platform_user_id)
         if before is not None and before.status == "claimed":
-            await self.service.unlatch(case.platform, case.platform_user_id)
-            await self.channel.to_user(case.platform_user_id, user_text(case.locale, "handed_back"))
-        label = OUTCOME_LABELS.get(self.locale, OUTCOME_LABELS["en"])[outcome]
-        return Reply(operator_text(self.locale, "resolved", case=case.id, outcome=label))
+            await self.conversation.unlatch(case.platform, case.platform_user_id)
+            await self.channel.to_user(
+                case.platform_user_id, say(case.locale, "handover.handed_back")
+            )
+        label = say(self.locale, f"outcome.{outcome}")
+        return Reply(self._say("resolved", case=case.id, outcome=label))
 
     async def operator_message(self, operator_id: str, text: str) -> Reply | None:
         """An operator's direct message: relayed to the person of their latest claimed case."""
         if not self.is_operator(operator_id):
-            return Reply(operator_text(self.locale, "not_operator"))
-        claimed = await asyncio.to_thread(self.cases.claimed_by, self._ref(operator_id))
+            return Reply(self._say("not_operator"))
+        claimed = await self.threads.run(self.cases.claimed_by, self._ref(operator_id))
         if not claimed:
-            return Reply(operator_text(self.locale, "no_case"))
+            return Reply(self._say("no_case"))
         case = claimed[0]
         await self.channel.to_user(
-            case.platform_user_id, user_text(case.locale, "from_human", text=text)
+            case.platform_user_id, say(case.locale, "handover.from_human", text=text)
         )
-        await self.service.store_operator_message(case.platform, case.platform_user_id, text)
+        await self.conversation.store_operator_message(case.platform, case.platform_user_id, text)
         return None
 
     async def _list(self) -> Reply:
         now = datetime.now(UTC)
-        cases: Sequence[CaseRecord] = await asyncio.to_thread(self.cases.unresolved)
+        cases: Sequence[CaseRecord] = await self.threads.run(self.cases.unresolved)
         if not cases:
-            return Reply(operator_text(self.locale, "none_open"))
+            return Reply(self._say("none_open"))
         lines = [
-            operator_text(
-                self.locale,
+            self._say(
                 "list_item",
                 case=case.id,
                 tier=case.tier,

@@ -14,8 +14,9 @@ import logging
 from functools import partial
 from typing import Any
 
-from telegram import Update
+from telegram import BotCommand, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -25,18 +26,19 @@ from telegram.ext import (
     filters,
 )
 
-from bots.flood import FloodGuard
-from bots.frontdesk import FrontDesk, Notice, locale_from_client
+from bots import commands
+from bots.notices import Notice
 from bots.operators.desk import OperatorDesk, Reply
-from bots.operators.webhook import WebhookAlerter
+from bots.recent import RecentKeys
 from bots.reply_writer import ReplyWriter
-from bots.service import ConversationService
+from bots.runtime import Runtime, stop_operator_desk
 from bots.telegram.affinity import ChatAffinity
 from bots.telegram.channel import ChatPacer, TelegramChannel
 from bots.telegram.operators import TelegramOperatorChannel
 from bots.telegram.updates import PerChatUpdates
 from bots.texts import text as say
 from soulchat.config import TelegramSettings
+from soulchat.locales import CODES, FALLBACK, from_client_tag
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +58,11 @@ NOT_TEXT = (
 
 
 class TelegramBot:
-    def __init__(self, settings: TelegramSettings, service: ConversationService) -> None:
-        self.settings = settings
-        self.service = service
-        self.desk = FrontDesk(
-            service, PLATFORM, FloodGuard(settings.flood_messages, settings.flood_window_s)
-        )
-        self._hinted_groups: set[int] = set()
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings: TelegramSettings = runtime.settings.telegram
+        self.desk = runtime.front_desk(PLATFORM)
+        self._hinted_groups = RecentKeys()
         self.pacer = ChatPacer()
         self.operators: OperatorDesk | None = None
 
@@ -105,11 +105,10 @@ class TelegramBot:
             pacer=self.pacer,
             reply_to=None if private else message.message_id,
         )
-        if not self._allowed(user.id):
-            await channel.notice(Notice(self._refusal(user.language_code)))
+        if not self.desk.may_talk(user.id):
+            await channel.notice(Notice(self.desk.refusal(user.language_code)))
             return
-        if not private and chat.id not in self._hinted_groups:
-            self._hinted_groups.add(chat.id)
+        if not private and self._hinted_groups.first_time(chat.id):
             locale = await self.desk.locale(str(user.id), user.language_code)
             await channel.notice(Notice(say(locale, "group_hint")))
         message_id = str(message.message_id)
@@ -149,7 +148,7 @@ class TelegramBot:
             if reply is not None:
                 await self._answer_operator(context, chat.id, chat.type == ChatType.PRIVATE, reply)
             return
-        if chat is None or not self._allowed(user.id):
+        if chat is None or not self.desk.may_talk(user.id):
             return
         private = chat.type == ChatType.PRIVATE
         channel = TelegramChannel(context.bot, chat.id, private=private, pacer=self.pacer)
@@ -166,8 +165,7 @@ class TelegramBot:
             return
         # Never silence: say so, with the crisis lines (they need no database or model).
         user, chat = update.effective_user, update.effective_chat
-        locale = locale_from_client(user.language_code) or self.service.settings.default_locale
-        text = say(locale, "failed_here") + "\n\n" + self.service.safety.resources_text(locale)
+        text = self.desk.apology(from_client_tag(user.language_code))
         message = update.effective_message
         private = chat.type == ChatType.PRIVATE
         channel = TelegramChannel(
@@ -188,7 +186,7 @@ class TelegramBot:
         operator desk rather than the companion."""
         if self.operators is None:
             return False
-        group = self.service.settings.operators.telegram_group_id
+        group = self.settings.operators_chat_id
         return chat_id == group or (private and self.operators.is_operator(str(user_id)))
 
     async def _operator_text(
@@ -216,37 +214,24 @@ class TelegramBot:
         await channel.notice(Notice(reply.text, reply.buttons))
 
     async def attach_operators(self, bot: object) -> OperatorDesk | None:
-        """Start the operator desk when operators are configured."""
-        settings = self.service.settings.operators
-        if not settings.enabled_for(PLATFORM):
-            return None
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        webhook = (
-            WebhookAlerter(settings.webhook_url, secret=secret) if settings.webhook_url else None
-        )
-        channel = TelegramOperatorChannel(bot, settings.telegram_group_id, self.pacer)  # type: ignore[arg-type]
-        self.operators = OperatorDesk(settings, self.service, channel, webhook)
-        self.service.attach_operators(self.operators)
-        await self.operators.start()
+        """Start the operator desk when this platform has operators."""
+        channel = TelegramOperatorChannel(bot, self.settings.operators_chat_id, self.pacer)  # type: ignore[arg-type]
+        self.operators = await self.runtime.start_operator_desk(channel)
         return self.operators
 
     async def detach_operators(self) -> None:
-        if self.operators is None:
-            return
-        await self.operators.stop()
-        if isinstance(self.operators.webhook, WebhookAlerter):
-            await self.operators.webhook.aclose()
+        await stop_operator_desk(self.operators)
+
+    async def publish_commands(self, bot: Any) -> None:
+        """Telegram's command menu, from the command table, in every language."""
+        for code in CODES:
+            menu = [BotCommand(c.name, c.summary(code)) for c in commands.on(commands.CHAT)]
+            try:
+                await bot.set_my_commands(menu, language_code=None if code == FALLBACK else code)
+            except TelegramError as error:  # a menu is a convenience; the bot works without
+                log.warning("could not publish the command menu (%s): %r", code, error)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _allowed(self, user_id: int) -> bool:
-        allowed = self.settings.allowed_user_ids
-        return not allowed or user_id in allowed
-
-    def _refusal(self, language_code: str | None) -> str:
-        if language_code and language_code.lower().startswith("zh"):
-            return "抱歉，这个机器人目前只对受邀用户开放。"
-        return "Sorry, this bot is only open to invited users for now."
-
     @staticmethod
     def _addressed_text(message: Any, username: str) -> str | None:
         """The text without the mention when the bot is mentioned or replied to; else None."""
@@ -264,20 +249,17 @@ class TelegramBot:
         return None
 
 
-async def run(
-    settings: TelegramSettings,
-    service: ConversationService,
-    token: str,
-    stop: asyncio.Event,
-) -> None:
+async def run(runtime: Runtime, token: str, stop: asyncio.Event) -> None:
     """Receive updates until ``stop`` is set."""
-    bot = TelegramBot(settings, service)
-    affinity = _affinity(settings, service)
+    settings = runtime.settings.telegram
+    bot = TelegramBot(runtime)
+    affinity = _affinity(settings, runtime.settings.queue.reply_url)
     application = bot.build(token, affinity)
     async with application:
         if affinity is not None:
             await affinity.start(partial(_enqueue, application))
         await bot.attach_operators(application.bot)
+        await bot.publish_commands(application.bot)
         await application.start()
         updater = application.updater
         assert updater is not None
@@ -304,12 +286,11 @@ async def run(
             await bot.detach_operators()
 
 
-def _affinity(settings: TelegramSettings, service: ConversationService) -> ChatAffinity | None:
+def _affinity(settings: TelegramSettings, url: str) -> ChatAffinity | None:
     """Chat ownership through Redis in webhook mode, where several processes may share the
     webhook; long polling has exactly one receiver and needs none."""
     if settings.mode != "webhook":
         return None
-    url = service.settings.queue.reply_url
     if not url.startswith(("redis://", "rediss://")):
         log.warning("webhook mode without Redis: run only one bot process for this token")
         return None

@@ -18,7 +18,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bots.chunking import split_message
-from bots.frontdesk import Notice
+from bots.notices import Notice
 from bots.reply_writer import NotModified, RateLimited
 
 log = logging.getLogger(__name__)
@@ -59,30 +59,58 @@ PRIVATE_INTERVAL_S = 1.0
 GROUP_INTERVAL_S = 3.0
 
 
+class _Pace:
+    __slots__ = ("lock", "next_at", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.next_at = 0.0  # loop time before which this chat gets nothing more
+        self.users = 0  # turns holding or waiting for the lock
+
+
 class ChatPacer:
     """Spaces a bot's messages and edits per chat, across all the turns writing to it. The
     interval runs from when Telegram answered the previous call, so calls can never arrive
-    closer together than the interval, however the network delays them."""
+    closer together than the interval, however the network delays them. A chat is forgotten
+    once its interval has passed and nobody waits for it, so memory follows the chats being
+    written to now."""
 
     def __init__(self, private_s: float = PRIVATE_INTERVAL_S, group_s: float = GROUP_INTERVAL_S):
         self.private_s = private_s
         self.group_s = group_s
-        self._next: dict[int, float] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._chats: dict[int, _Pace] = {}
+        self._swept_at = 0.0
 
     @contextlib.asynccontextmanager
     async def turn(self, chat_id: int, *, private: bool) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
-            loop = asyncio.get_running_loop()
-            delay = self._next.get(chat_id, 0.0) - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            try:
-                yield
-            finally:
-                interval = self.private_s if private else self.group_s
-                self._next[chat_id] = loop.time() + interval
+        loop = asyncio.get_running_loop()
+        self._sweep(loop.time())
+        pace = self._chats.setdefault(chat_id, _Pace())
+        pace.users += 1
+        try:
+            async with pace.lock:
+                delay = pace.next_at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                try:
+                    yield
+                finally:
+                    interval = self.private_s if private else self.group_s
+                    pace.next_at = loop.time() + interval
+        finally:
+            pace.users -= 1
+
+    def _sweep(self, now: float) -> None:
+        """At most once per group interval: a cost spread thinly over many calls."""
+        if now - self._swept_at < self.group_s:
+            return
+        self._swept_at = now
+        done = [c for c, pace in self._chats.items() if not pace.users and pace.next_at <= now]
+        for chat_id in done:
+            del self._chats[chat_id]
+
+    def __len__(self) -> int:
+        return len(self._chats)
 
 
 class TelegramChannel:

@@ -1,8 +1,8 @@
 """The operators' side on Telegram: where alerts go (a group of operators, their private chats
 with the bot) and how operators' commands, buttons and messages reach the operator desk.
 
-Operators are listed by Telegram user id (``operators.telegram_ids`` and
-``backup_telegram_ids``); anyone else who presses a case button or writes a case command is
+Operators are listed by Telegram user id (``telegram.operator_ids`` and
+``telegram.backup_operator_ids``); anyone else who presses a case button or writes a case command is
 refused. In an operator's private chat with the bot, a plain message goes to the person of
 their latest claimed case; in the operators' group, only commands and buttons are for the bot.
 An operator has to have started a private chat with the bot once, or Telegram will not let
@@ -16,7 +16,7 @@ import logging
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
-from bots.frontdesk import Button, Notice
+from bots.notices import Button, Notice
 from bots.telegram.channel import ChatPacer, TelegramChannel
 
 log = logging.getLogger(__name__)

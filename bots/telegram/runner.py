@@ -25,10 +25,10 @@ def read_token(settings: TelegramSettings) -> str:
 
 
 async def serve(settings: Settings) -> None:
-    from bots.runtime import open_service
+    from bots.runtime import open_runtime
     from bots.telegram.app import run
 
     token = read_token(settings.telegram)
     stop = stop_on_signals(asyncio.get_running_loop())
-    async with open_service(settings) as service:
-        await run(settings.telegram, service, token, stop)
+    async with open_runtime(settings) as runtime:
+        await run(runtime, token, stop)

@@ -9,7 +9,6 @@ webhook, sends each update to the process that owns its chat (``bots/telegram/af
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable
@@ -19,6 +18,7 @@ import redis
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bots.ordering import ArrivalOrder
 from bots.telegram.affinity import ChatAffinity
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class PerChatUpdates(BaseUpdateProcessor):
         affinity: ChatAffinity | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
-        self._chats: dict[int, _ChatQueue] = {}
+        self._chats = ArrivalOrder()
         self.affinity = affinity  # several bot processes: a chat's updates go to its owner
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -50,15 +50,8 @@ class PerChatUpdates(BaseUpdateProcessor):
             if inspect.iscoroutine(coroutine):
                 coroutine.close()  # the owner handles it; this process never will
             return
-        chat = self._chats.setdefault(key, _ChatQueue())
-        chat.users += 1
-        try:
-            async with chat.lock:
-                await coroutine
-        finally:
-            chat.users -= 1
-            if chat.users == 0:
-                del self._chats[key]
+        async with self._chats.hold(key):
+            await coroutine
 
     async def _forwarded(self, chat_id: int, update: Update) -> bool:
         """Send the update to the process that owns its chat, if that is another one."""
@@ -82,15 +75,7 @@ class PerChatUpdates(BaseUpdateProcessor):
 
     @property
     def busy_chats(self) -> int:
-        return len(self._chats)
-
-
-class _ChatQueue:
-    __slots__ = ("lock", "users")
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()  # FIFO: updates run in the order they arrived
-        self.users = 0
+        return self._chats.busy
 
 
 def _chat_key(update: object) -> int | None:

@@ -40,7 +40,7 @@ class User(Base):
     platform_user_id: Mapped[str] = mapped_column(String(128))
     locale: Mapped[str | None] = mapped_column(String(8))
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # When the user was last told they are talking to an AI (see bots.service).
+    # When the user was last told they are talking to an AI (see bots/conversation/service.py).
     ai_disclosed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

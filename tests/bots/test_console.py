@@ -60,7 +60,7 @@ def test_chinese_session(tmp_path: Path) -> None:
 
 
 def test_forget_command_deletes_the_conversation(tmp_path: Path) -> None:
-    result = _chat("hello\n/forget\n", tmp_path, "--user", "bo", SOULCHAT_MODEL__BACKEND="fake")
+    result = _chat("hello\n/forget\n1\n", tmp_path, "--user", "bo", SOULCHAT_MODEL__BACKEND="fake")
     assert result.returncode == 0, result.stderr
     assert "everything stored about you has been deleted" in result.stdout
     store = Store.open(f"sqlite:///{tmp_path / 'soulchat.sqlite3'}")

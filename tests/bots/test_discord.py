@@ -14,16 +14,17 @@ import discord
 import pytest
 import simcord
 
+from bots.conversation import ConversationService
 from bots.discord.app import SoulChatDiscord
 from bots.discord.channel import DiscordChannel
 from bots.reply_writer import ReplyWriter
-from bots.runtime import open_service
-from bots.service import ConversationService
+from bots.runtime import open_runtime
 from bots.texts import text as say
 from safety.audit import AuditLog
 from soulchat.config import Settings
 from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
 from tests.bots.test_service import service_settings as service_settings  # the fixture
+from tests.waiting import HANG_S
 
 
 @dataclass
@@ -38,19 +39,29 @@ async def discord_world(
     settings: Settings, backend: ScriptedBackend | None = None
 ) -> AsyncIterator[World]:
     backend = backend or ScriptedBackend()
-    async with open_service(settings, embedded_worker=True, backend=backend) as service:
-        bot = SoulChatDiscord(settings.discord, service)
+    async with open_runtime(settings, embedded_worker=True, backend=backend) as runtime:
+        bot = SoulChatDiscord(runtime)
         async with simcord.run(bot, settle_timeout=20) as env:
-            yield World(env, bot, service)
+            yield World(env, bot, runtime.service)
 
 
-async def until(env: simcord.Env, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+async def until(env: simcord.Env, condition: Callable[[], bool], timeout: float = HANG_S) -> None:
     """The reply comes from the queue worker's thread, after simcord's settling: wait for it."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, env.transcript()[-3000:]
         await asyncio.sleep(0.05)
         await env.settle()
+
+
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """Like ``until``, without settling simcord's clock."""
+    await asyncio.wait_for(_poll(condition), HANG_S)
+
+
+async def _poll(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)
 
 
 def texts(channel: simcord.ChannelHandle) -> list[str]:
@@ -81,7 +92,7 @@ async def test_a_dm_asks_consent_first_then_answers_and_stores_the_conversation(
         assert not any(SAFE_REPLY in text for text in texts(dm))  # nothing before consent
         await alice.click(welcome, custom_id="sc:consent:yes")
         await until(world.env, lambda: any(SAFE_REPLY in text for text in texts(dm)))
-        user = await world.service.user("discord", str(alice.id))
+        user = await world.service.commands.user("discord", str(alice.id))
         assert user.consent_at is not None
         stored = world.service.store.recent_messages(
             world.service.store.open_conversation(user.id), 10
@@ -126,7 +137,7 @@ async def test_forget_asks_first_then_leaves_nothing(
         assert deferred_at_once(world.env) and result.ephemeral
         confirm = answers(result)[-1]
         await alice.click(confirm.message, custom_id="sc:forget:yes")
-        user = await world.service.user("discord", str(alice.id))
+        user = await world.service.commands.user("discord", str(alice.id))
         assert user.consent_at is None
         assert (
             world.service.store.recent_messages(world.service.store.open_conversation(user.id), 10)
@@ -192,7 +203,7 @@ async def test_people_not_on_the_invite_list_are_refused_kindly(
         alice = world.env.create_user("alice")
         await alice.send_dm("hello")
         assert "invited" in texts(alice.dm_channel)[-1]
-        assert (await world.service.user("discord", str(alice.id))).consent_at is None
+        assert (await world.service.commands.user("discord", str(alice.id))).consent_at is None
 
 
 def test_the_message_content_intent_is_asked_for_only_when_configured() -> None:
@@ -240,17 +251,18 @@ async def test_crisis_to_an_operator_on_discord_and_back(
         desk_channel = guild.create_text_channel("operators")
         op_user, stranger_user = env.create_user("op"), env.create_user("stranger")
         op, stranger = guild.add_member(op_user), guild.add_member(stranger_user)
-        operators = world.service.settings.operators
-        operators.discord_ids = [op_user.id]
-        operators.discord_channel_id = desk_channel.id
+        team = world.service.settings.discord
+        team.operator_ids = [op_user.id]
+        team.operators_chat_id = desk_channel.id
+        world.bot.settings.operators_chat_id = desk_channel.id
         await world.bot.attach_operators()
         alice = env.create_user("alice")
         await consented(world, alice)
 
         started = asyncio.get_running_loop().time()
         await alice.send_dm("I've taken 40 of my sleeping pills, goodbye")
-        await until(env, lambda: any("Case #" in t for t in texts(desk_channel)), 10)
-        await until(env, lambda: any("988" in t for t in texts(alice.dm_channel)), 10)
+        await until(env, lambda: any("Case #" in t for t in texts(desk_channel)))
+        await until(env, lambda: any("988" in t for t in texts(alice.dm_channel)))
         assert asyncio.get_running_loop().time() - started < 10
         alert = next(m for m in desk_channel.history() if "Case #" in m.content)
         assert "tier 4" in alert.content and str(alice.id) not in alert.content
@@ -328,7 +340,7 @@ async def test_buttons_still_work_after_the_bot_restarts(
         welcome = alice.dm_channel.last_message
         await world.env.restart_bot()
         await alice.click(welcome, custom_id="sc:consent:yes")
-        user = await world.service.user("discord", str(alice.id))
+        user = await world.service.commands.user("discord", str(alice.id))
         assert user.consent_at is not None
 
 
@@ -376,7 +388,7 @@ async def test_the_final_text_arrives_through_server_errors(
         world.env.inject_error("POST", "/channels/*/messages", status=503, times=2)
         world.env.inject_error("POST", "/channels/*/messages", status=429, times=1)
         await alice.send_dm("are you there?")
-        await until(world.env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) == 2, 20)
+        await until(world.env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) == 2)
         await asyncio.sleep(0.5)
         assert texts(alice.dm_channel).count(SAFE_REPLY) == 2  # delivered once, not twice
 
@@ -405,16 +417,32 @@ async def test_in_its_thread_the_bot_says_once_that_it_needs_a_mention(
 async def test_quick_messages_during_a_reply_are_answered_as_one_turn(
     make_settings: Callable[..., Settings],
 ) -> None:
-    backend = ScriptedBackend(latency_s=1.5)
+    backend = ScriptedBackend()
     async with discord_world(make_settings(), backend) as world:
         env, alice = world.env, world.env.create_user("alice")
         await consented(world, alice)
-        # simcord's send_dm waits for the bot to finish; people do not: three at once.
-        for words in ("I failed my exam", "and my dad will be furious", "I don't know what to do"):
-            env.backend.create_message(alice.dm_channel.id, alice.id, words)
-            await asyncio.sleep(0.1)
+        user = await world.service.commands.user("discord", str(alice.id))
+        conversation = world.service.store.open_conversation(user.id)
+
+        def stored() -> int:
+            messages = world.service.store.recent_messages(conversation, 20)
+            return sum(m.role == "user" for m in messages)
+
+        # simcord's send_dm waits for the bot to finish; people do not. The first message's
+        # reply is held in the model while two more arrive. (No settling meanwhile: the bot
+        # cannot settle while its reply is held.)
+        backend.hold()
+        try:
+            env.backend.create_message(alice.dm_channel.id, alice.id, "I failed my exam")
+            await wait_until(lambda: len(backend.prompts) == 2)
+            for words in ("and my dad will be furious", "I don't know what to do"):
+                env.backend.create_message(alice.dm_channel.id, alice.id, words)
+            await wait_until(lambda: stored() == 4)
+        finally:
+            backend.release()
         await until(env, lambda: texts(alice.dm_channel).count(SAFE_REPLY) >= 3)
-        await asyncio.sleep(2.0)
+        await asyncio.wait_for(world.service.wait_idle("discord", str(alice.id)), HANG_S)
+        await env.settle()
         assert texts(alice.dm_channel).count(SAFE_REPLY) == 3  # not four: two joined
         last_turn = backend.prompts[-1].messages[-1]["content"]
         assert last_turn == "and my dad will be furious\nI don't know what to do"

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bots.frontdesk import Button
+from bots.conversation import ConversationService, Inbound
+from bots.notices import Button
 from bots.operators.desk import OperatorDesk
-from bots.runtime import open_service
-from bots.service import ConversationService, Inbound
+from bots.runtime import open_runtime, stop_operator_desk
 from soulchat.config import Settings
 from soulchat.store.cases import CaseStore
 from tests.bots.test_service import ScriptedBackend
@@ -79,12 +79,13 @@ class Opened:
 
 @pytest.fixture
 async def opened(make_settings: Callable[..., Settings]) -> AsyncIterator[Opened]:
-    settings = make_settings(operators={"telegram_ids": [int(OPERATOR)]})
+    settings = make_settings(telegram={"operator_ids": [int(OPERATOR)]})
     backend = ScriptedBackend(latency_s=0.15)
-    async with open_service(settings, embedded_worker=True, backend=backend) as service:
+    async with open_runtime(settings, embedded_worker=True, backend=backend) as runtime:
+        service = runtime.service
         channel = FakeOperatorChannel()
-        desk = OperatorDesk(settings.operators, service, channel)
-        service.attach_operators(desk)
+        desk = await runtime.start_operator_desk(channel)
+        assert desk is not None
         periods: list[list[float]] = []
         latch, unlatch = service.latch, service.unlatch
 
@@ -100,7 +101,10 @@ async def opened(make_settings: Callable[..., Settings]) -> AsyncIterator[Opened
 
         service.latch = timed_latch  # type: ignore[method-assign]
         service.unlatch = timed_unlatch  # type: ignore[method-assign]
-        yield Opened(service, desk, channel, periods)
+        try:
+            yield Opened(service, desk, channel, periods)
+        finally:
+            await stop_operator_desk(desk)
 
 
 async def _scenario(opened: Opened, seed: int) -> TimedSink:
@@ -109,8 +113,8 @@ async def _scenario(opened: Opened, seed: int) -> TimedSink:
     user, sink = f"user{seed}", TimedSink()
     opened.periods.clear()
     await service.receive(Inbound("telegram", user, "hello, rough week", locale="en"), sink)
-    account = await service.user("telegram", user)
-    case = await desk.on_risk(
+    account = await service.commands.user("telegram", user)
+    case_id = await desk.on_risk(
         user_id=account.id,
         conversation_id=1,
         locale="en",
@@ -124,11 +128,11 @@ async def _scenario(opened: Opened, seed: int) -> TimedSink:
             text = f"message {step}"
             await service.receive(Inbound("telegram", user, text, locale="en"), sink)
         elif choice == "claim":
-            await desk.claim(OPERATOR, case.id)
+            await desk.claim(OPERATOR, case_id)
         elif choice == "release":
-            await desk.release(OPERATOR, case.id)
+            await desk.release(OPERATOR, case_id)
         await asyncio.sleep(rng.uniform(0, 0.25))
-    await desk.release(OPERATOR, case.id)
+    await desk.release(OPERATOR, case_id)
     await asyncio.wait_for(service.wait_idle("telegram", user), 30)
     return sink
 
@@ -149,8 +153,8 @@ async def test_messages_while_latched_reach_the_operator_not_the_model(opened: O
     sink = TimedSink()
     await service.receive(Inbound("telegram", "ana", "hi", locale="en"), sink)
     await service.wait_idle("telegram", "ana")
-    account = await service.user("telegram", "ana")
-    case = await desk.on_risk(
+    account = await service.commands.user("telegram", "ana")
+    case_id = await desk.on_risk(
         user_id=account.id,
         conversation_id=1,
         locale="en",
@@ -158,23 +162,22 @@ async def test_messages_while_latched_reach_the_operator_not_the_model(opened: O
         categories=frozenset({"suicide"}),
         excerpt="",
     )
-    await desk.claim(OPERATOR, case.id)
+    await desk.claim(OPERATOR, case_id)
     finals = sum(1 for _, kind in sink.events if kind == "final")
     await service.receive(Inbound("telegram", "ana", "are you still there", locale="en"), sink)
     await asyncio.sleep(0.5)
     assert any("are you still there" in text for _, text in channel.to_operators)
     assert sum(1 for _, kind in sink.events if kind == "final") == finals
-    record = CaseStore(service.store.engine).get(case.id)
+    record = CaseStore(service.store.engine).get(case_id)
     assert record is not None and record.status == "claimed"
 
 
 async def test_claims_are_exclusive_and_paging_happens_once(opened: Opened) -> None:
     desk = opened.desk
-    desk.settings = desk.settings.model_copy(
-        update={"telegram_ids": [900, 901], "ack_target_t4_s": 0.01}
-    )
-    account = await opened.service.user("telegram", "bo")
-    case = await desk.on_risk(
+    desk.team = desk.team.model_copy(update={"operator_ids": [900, 901]})
+    desk.settings = desk.settings.model_copy(update={"ack_target_t4_s": 0.01})
+    account = await opened.service.commands.user("telegram", "bo")
+    case_id = await desk.on_risk(
         user_id=account.id,
         conversation_id=1,
         locale="en",
@@ -184,20 +187,20 @@ async def test_claims_are_exclusive_and_paging_happens_once(opened: Opened) -> N
     )
     await asyncio.sleep(0.05)
     first, second = await asyncio.gather(desk.page_overdue(), desk.page_overdue())
-    assert sorted(first + second) == [case.id]
-    results = await asyncio.gather(desk.claim("900", case.id), desk.claim("901", case.id))
+    assert sorted(first + second) == [case_id]
+    results = await asyncio.gather(desk.claim("900", case_id), desk.claim("901", case_id))
     assert sum("is yours" in r.text for r in results) == 1
     assert sum("already claimed" in r.text for r in results) == 1
-    record = CaseStore(opened.service.store.engine).get(case.id)
+    record = CaseStore(opened.service.store.engine).get(case_id)
     assert record is not None and record.operator is not None
     other = "901" if record.operator.endswith(":900") else "900"
-    refused = await desk.resolve(other, case.id, "safe_plan")
+    refused = await desk.resolve(other, case_id, "safe_plan")
     assert "already claimed" in refused.text
 
 
 async def test_without_a_group_every_operator_gets_the_alert_directly(opened: Opened) -> None:
     opened.channel.has_group = False
-    account = await opened.service.user("telegram", "cy")
+    account = await opened.service.commands.user("telegram", "cy")
     await opened.desk.on_risk(
         user_id=account.id,
         conversation_id=1,
@@ -222,7 +225,7 @@ async def test_a_claim_made_in_another_process_stops_the_reply_in_flight(
         Inbound("telegram", "di", "I have a plan to kill myself", locale="en"), sink
     )
     await service.wait_idle("telegram", "di")
-    account = await service.user("telegram", "di")
+    account = await service.commands.user("telegram", "di")
     case = CaseStore(service.store.engine).active_for_user(account.id)
     assert case is not None  # opened by the service itself, at tier 3
     finals = sum(1 for _, kind in sink.events if kind == "final")

@@ -4,6 +4,7 @@ runs it) on the SQLite queue, and on real Redis with the store on real PostgreSQ
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bots.conversation import ConversationService, Inbound
 from bots.runtime import open_service
-from bots.service import ConversationService, Inbound
 from bots.texts import TEXTS
 from inference.backends.base import BackendUnavailable
 from inference.backends.fake import FakeBackend
@@ -34,11 +35,32 @@ class ScriptedBackend(FakeBackend):
         super().__init__(latency_s=latency_s, chunks=6, reply=reply)
         self.prompts: list[Prompt] = []
         self.silent_s = silent_s  # before the first token, as a busy GPU server is
+        self._open = threading.Event()  # before the first piece
+        self._open.set()
+        self._resumed = threading.Event()  # after the first piece
+        self._resumed.set()
+
+    def hold(self) -> None:
+        """Later generations take their prompt, then wait for ``release``: a test can make
+        things happen while a reply is certainly in flight, whatever the machine's speed."""
+        self._open.clear()
+
+    def hold_midway(self) -> None:
+        """Later generations stream their first piece, then wait for ``release``."""
+        self._resumed.clear()
+
+    def release(self) -> None:
+        self._open.set()
+        self._resumed.set()
 
     def stream(self, prompt: Prompt, params: GenerationParams) -> Iterator[str]:
         self.prompts.append(prompt)
+        self._open.wait()
         time.sleep(self.silent_s)
-        yield from super().stream(prompt, params)
+        for index, piece in enumerate(super().stream(prompt, params)):
+            if index == 1:
+                self._resumed.wait()
+            yield piece
 
 
 class FlakyBackend(ScriptedBackend):
@@ -278,7 +300,7 @@ async def test_forget_leaves_nothing_of_the_user(opened: Any) -> None:
     sink = RecordingSink()
     await _say(service, sink, "I want to end my life")
     await _say(service, sink, "my neighbour is fine", user="bo")
-    report = await service.forget("test", "ana")
+    report = await service.commands.forget("test", "ana")
     assert report.users == 1 and report.messages == 2 and report.safety_events >= 1
     assert _rows(service, User, platform_user_id="ana") == 0
     assert _rows(service, User) == 1
@@ -294,7 +316,7 @@ async def test_reset_starts_a_fresh_context(opened: Any) -> None:
     service = await opened(backend)
     sink = RecordingSink()
     await _say(service, sink, "first topic")
-    await service.reset("test", "ana")
+    await service.commands.reset("test", "ana")
     await _say(service, sink, "second topic")
     assert [m["role"] for m in backend.prompts[-1].messages] == ["system", "user"]
 
@@ -316,10 +338,10 @@ async def test_only_long_idle_conversation_state_is_dropped(opened: Any) -> None
     sink = RecordingSink()
     await _say(service, sink, "hello", user="ana")
     await _say(service, sink, "hello", user="bo")
-    service._states[("test", "ana")].last_active -= 2 * 3600
-    service._forget_idle_states()
-    assert ("test", "ana") not in service._states
-    assert ("test", "bo") in service._states
+    service.states.get("test", "ana").last_active -= 2 * 3600
+    service.states.evict_idle()
+    assert service.states.get("test", "ana") is None
+    assert service.states.get("test", "bo") is not None
     await _say(service, sink, "I'm back", user="ana")  # reloaded from the store
     assert len(sink.of("final")) == 3
 

@@ -9,15 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from bots.flood import FloodGuard
-from bots.frontdesk import FrontDesk
+from bots.conversation import ConversationService
 from bots.runtime import open_service
-from bots.service import ConversationService
 from bots.texts import TEXTS
 from safety.audit import AuditLog
 from soulchat.config import Settings
 from soulchat.store.models import utcnow
-from tests.bots.test_frontdesk import Screen, write
+from tests.bots.test_frontdesk import Screen, front_desk, write
 from tests.bots.test_service import FlakyBackend, RecordingSink, ScriptedBackend, _say
 
 IMMINENT = "I've taken 40 of my sleeping pills, goodbye"
@@ -112,9 +110,9 @@ async def test_the_ai_disclosure_comes_first_and_again_after_three_hours(
     await _say(service, sink, "how are you")
     assert sink.of("disclosure") == [TEXTS["en"]["disclaimer"]]
     assert sink.events[0] == ("disclosure", TEXTS["en"]["disclaimer"])
-    user = await service.user("test", "ana")
+    user = await service.commands.user("test", "ana")
     service.store.mark_ai_disclosed(user.id, utcnow() - timedelta(hours=3, minutes=1))
-    service._states.clear()  # as after a restart: the time is read back from the store
+    service.states.evict_idle(idle_s=-1)  # as after a restart: the time is read back from the store
     await _say(service, sink, "still here")
     assert len(sink.of("disclosure")) == 2
 
@@ -142,7 +140,7 @@ async def test_human_without_operators_is_an_honest_answer_with_the_lines(
     async with open_service(
         make_settings(), embedded_worker=True, backend=ScriptedBackend()
     ) as service:
-        desk = FrontDesk(service, "test", FloodGuard(5, 60))
+        desk = front_desk(service)
         screen = Screen()
         await write(desk, screen, "/human")  # before consent: an answer, nothing stored
         assert "no human volunteer" in screen.notices[-1].text

@@ -12,8 +12,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
 
+from bots.conversation import ConversationService
+from bots.conversation.screening import SCREEN_BACKLOG
 from bots.runtime import open_service
-from bots.service import SCREEN_BACKLOG, ConversationService
 from safety import SafetyPolicy
 from safety.screen import LexiconScreen, RiskScreen
 from safety.semantic import DIM, SemanticHead, SemanticScreen
@@ -21,6 +22,7 @@ from soulchat.config import Settings
 from soulchat.store.models import SafetyEvent
 from tests.bots.test_service import RecordingSink, ScriptedBackend, _say
 from tests.fakes.tgi_server import FakeTGIServer
+from tests.waiting import HANG_S
 
 GUARD_SAYS_IMMINENT = '{"tier": 4, "categories": ["suicide"]}'
 
@@ -31,7 +33,7 @@ def _events(service: ConversationService) -> list[tuple[str, int]]:
     return [(kind, tier) for kind, tier in rows]
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def _until(condition: Callable[[], bool], timeout: float = HANG_S) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
@@ -58,7 +60,7 @@ async def test_a_reset_does_not_clear_a_disclosed_plan(
     sink = RecordingSink()
     async with open_service(make_settings(), embedded_worker=True, backend=backend) as service:
         await _say(service, sink, "I'm going to take all my pills tonight")
-        await service.reset("test", "ana")
+        await service.commands.reset("test", "ana")
         await _say(service, sink, "just kidding, how are you?")
     system_prompt = backend.prompts[-1].messages[0]["content"]
     assert "crisis line" in system_prompt
@@ -123,7 +125,7 @@ async def test_a_flood_gets_the_fast_screen_at_once_instead_of_a_queue(
     async with open_service(
         make_settings(), embedded_worker=True, backend=ScriptedBackend()
     ) as service:
-        service.safety = SafetyPolicy(
+        service.screener.safety = SafetyPolicy(
             screen=RiskScreen(LexiconScreen(), None, SemanticScreen(always_imminent, encoder))
         )
         waiting = [
@@ -131,7 +133,7 @@ async def test_a_flood_gets_the_fast_screen_at_once_instead_of_a_queue(
         ]
         await asyncio.sleep(0.1)
         assert not any(task.done() for task in waiting)
-        shed = await asyncio.wait_for(service.screen(["I took 40 pills an hour ago"]), 2)
+        shed = await asyncio.wait_for(service.screen(["I took 40 pills an hour ago"]), HANG_S)
         assert shed.tier == 4 and not any(s.startswith("sem.") for s in shed.signals)
         assert service.semantic_shed == 1
         encoder.release.set()

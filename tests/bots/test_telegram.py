@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bots.runtime import open_service
-from bots.service import ConversationService
+from bots.conversation import ConversationService
+from bots.runtime import open_runtime
 from bots.telegram.app import run
 from bots.texts import TEXTS
 from soulchat.config import Settings
 from soulchat.store.models import Message, User
 from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.waiting import HANG_S
 
 USER = 42
 
@@ -33,7 +34,7 @@ class Running:
     def bot_texts(self, chat_id: int = USER) -> list[str]:
         return self.fake.bot_texts(chat_id)
 
-    async def until(self, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    async def until(self, predicate: Callable[[], bool], timeout: float = HANG_S) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while not predicate():
             if asyncio.get_running_loop().time() > deadline:
@@ -62,9 +63,10 @@ async def telegram(make_settings: Callable[..., Settings]) -> AsyncIterator[Runn
             database={"retention_days": 30},
         )
         backend = ScriptedBackend()
-        async with open_service(settings, embedded_worker=True, backend=backend) as service:
+        async with open_runtime(settings, embedded_worker=True, backend=backend) as runtime:
+            service = runtime.service
             stop = asyncio.Event()
-            task = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
+            task = asyncio.create_task(run(runtime, fake.token, stop))
             try:
                 yield Running(fake, service, backend)
             finally:
@@ -110,7 +112,7 @@ async def test_one_chat_waiting_out_a_429_does_not_hold_up_another(telegram: Run
     telegram.fake.user(other, language_code="en")
     telegram.fake.private_chat(other)
     for user in (USER, other):
-        await telegram.service.set_consent("telegram", str(user), True)
+        await telegram.service.commands.set_consent("telegram", str(user), True)
     telegram.fake.fail_next("sendMessage", retry_after=8)
     telegram.fake.user_text("/help", user_id=USER)  # its answer meets the 429 and waits 8 s
     await telegram.until(lambda: bool(telegram.fake.calls_to("sendMessage")))
@@ -125,11 +127,14 @@ async def test_quick_messages_of_one_chat_are_taken_in_order(telegram: Running) 
     sent = [f"part {n} of what happened" for n in range(6)]
     for text in sent:
         telegram.fake.user_text(text, user_id=USER)
-    await telegram.until(lambda: SAFE_REPLY in telegram.bot_texts())
-    await telegram.service.wait_idle("telegram", str(USER))
-    with telegram.service.store.engine.connect() as connection:
-        query = select(Message.text).where(Message.role == "user").order_by(Message.id)
-        assert connection.scalars(query).all() == sent
+
+    def stored() -> list[str]:
+        with telegram.service.store.engine.connect() as connection:
+            query = select(Message.text).where(Message.role == "user").order_by(Message.id)
+            return list(connection.scalars(query))
+
+    await telegram.until(lambda: len(stored()) == len(sent))
+    assert stored() == sent
 
 
 async def test_no_reply_before_consent_and_a_crisis_gets_resources_at_once(
@@ -160,7 +165,7 @@ async def test_a_failure_inside_the_bot_gets_an_honest_reply_not_silence(
     async def database_down(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("SELECT", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(telegram.service, "user", database_down)
+    monkeypatch.setattr(telegram.service.commands, "user", database_down)
     telegram.fake.user_text("I need to talk to someone", user_id=USER)
     await telegram.until(lambda: bool(telegram.bot_texts()))
     said = telegram.bot_texts()[0]
@@ -236,9 +241,12 @@ async def test_only_allowed_users_are_served(
             fake.user(user, language_code="en")
             fake.private_chat(user)
         settings = make_settings(telegram={"base_url": fake.base_url, "allowed_user_ids": [1]})
-        async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as svc:
+        async with open_runtime(
+            settings, embedded_worker=True, backend=ScriptedBackend()
+        ) as runtime:
+            svc = runtime.service
             stop = asyncio.Event()
-            task = asyncio.create_task(run(settings.telegram, svc, fake.token, stop))
+            task = asyncio.create_task(run(runtime, fake.token, stop))
             running = Running(fake, svc)
             fake.user_text("/start", user_id=2)
             fake.user_text("/start", user_id=1)
@@ -273,9 +281,12 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
                 "webhook_secret": "s3cret-token",
             }
         )
-        async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as svc:
+        async with open_runtime(
+            settings, embedded_worker=True, backend=ScriptedBackend()
+        ) as runtime:
+            svc = runtime.service
             stop = asyncio.Event()
-            task = asyncio.create_task(run(settings.telegram, svc, fake.token, stop))
+            task = asyncio.create_task(run(runtime, fake.token, stop))
             running = Running(fake, svc)
             await running.until(lambda: bool(fake.calls_to("setWebhook")))
             fake.user_text("/start", user_id=USER)
@@ -322,9 +333,12 @@ async def test_the_production_path_redis_queue_and_postgresql(
             queue={"broker_url": redis_url},
             database={"url": postgres_url},
         )
-        async with open_service(settings, embedded_worker=True, backend=ScriptedBackend()) as svc:
+        async with open_runtime(
+            settings, embedded_worker=True, backend=ScriptedBackend()
+        ) as runtime:
+            svc = runtime.service
             stop = asyncio.Event()
-            task = asyncio.create_task(run(settings.telegram, svc, fake.token, stop))
+            task = asyncio.create_task(run(runtime, fake.token, stop))
             running = Running(fake, svc)
             try:
                 await consent(running)
@@ -359,12 +373,13 @@ async def test_a_worker_killed_mid_reply_still_gives_exactly_one_reply(
         fake.private_chat(USER)
         settings.telegram.base_url = fake.base_url
         try:
-            async with open_service(settings, embedded_worker=False) as service:
+            async with open_runtime(settings, embedded_worker=False) as runtime:
+                service = runtime.service
                 stop = asyncio.Event()
-                task = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
+                task = asyncio.create_task(run(runtime, fake.token, stop))
                 running = Running(fake, service)
                 try:
-                    await service.set_consent("telegram", str(USER), True)
+                    await service.commands.set_consent("telegram", str(USER), True)
                     fake.user_text("I can't stop crying", user_id=USER)
                     await running.until(lambda: bool(fake.drafts), timeout=30)  # mid-reply
                     workers[0].kill()

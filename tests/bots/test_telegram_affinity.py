@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bots.runtime import open_service
-from bots.service import ConversationService
+from bots.conversation import ConversationService
+from bots.runtime import open_runtime
 from bots.telegram.app import run
 from bots.texts import TEXTS
 from soulchat.config import Settings
@@ -81,11 +81,12 @@ async def bot_process(
 ) -> AsyncIterator[ConversationService]:
     # One worker serves both: two Celery workers embedded in one test process share Celery's
     # process-wide state, which separate bot processes never do.
-    async with open_service(
+    async with open_runtime(
         settings, embedded_worker=with_worker, backend=ScriptedBackend()
-    ) as service:
+    ) as runtime:
+        service = runtime.service
         stop = asyncio.Event()
-        task = asyncio.create_task(run(settings.telegram, service, fake.token, stop))
+        task = asyncio.create_task(run(runtime, fake.token, stop))
         try:
             yield service
         finally:
@@ -138,7 +139,9 @@ async def test_each_chat_is_answered_by_one_process_and_nothing_is_lost(
         # The held words were answered once, after consent; each message got one reply.
         assert texts.count(SAFE_REPLY) == 2
         key = ("telegram", str(USER))
-        assert [key in first._states, key in second._states].count(True) == 1
+        assert [first.states.get(*key) is not None, second.states.get(*key) is not None].count(
+            True
+        ) == 1
     finally:
         balancer.close()
 

@@ -4,10 +4,10 @@ key."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -28,6 +28,7 @@ from safety.rules import CATEGORIES
 from soulchat.config import SafetySettings
 from tests.fakes.tgi_server import Exchange, FakeTGIServer
 from tests.inference.test_tgi_backend import SPEC_PATH, assert_conforms
+from tests.waiting import HANG_S
 
 KEY = "sk-guard-SECRET-key-never-logged"
 SECRET_WORDS = ("Lisbon", "阳台")  # in the user's messages; must never reach a log
@@ -268,11 +269,9 @@ async def test_http_errors_are_none_with_a_warning(
 async def test_timeout_is_none_and_quick(
     tgi: FakeTGIServer, logs: pytest.LogCaptureFixture
 ) -> None:
-    tgi.hang_next(10)
-    started = time.monotonic()
+    tgi.hang_next(600)  # a guard that waited for this answer would hang the test
     async with LlmGuard(tgi.url, timeout_s=0.3) as guard:
-        assert await guard.assess(MESSAGES) is None
-    assert time.monotonic() - started < 2
+        assert await asyncio.wait_for(guard.assess(MESSAGES), HANG_S) is None
     assert "no verdict within 0.3s" in logs.text
 
 

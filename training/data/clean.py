@@ -300,6 +300,9 @@ class NearDuplicateIndex:
         self._buckets: dict[int, list[int]] = {}
         self._texts: list[str] = []
         self._signatures: list[array[int]] = []
+        # Kept texts a lookup looked at: what keeps the index fast is that this stays near
+        # the number of lookups, not their square.
+        self.candidates_examined = 0
 
     def is_duplicate(self, text: str) -> bool:
         hashes = shingle_hashes(text, self.shingle_size)
@@ -314,6 +317,7 @@ class NearDuplicateIndex:
             if other in seen:
                 continue
             seen.add(other)
+            self.candidates_examined += 1
             # The signature estimate is cheap; the exact Jaccard only runs on plausible pairs.
             agree = sum(map(operator.eq, signature, self._signatures[other])) / self.bins
             if agree < self.threshold - 0.2:
