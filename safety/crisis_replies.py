@@ -8,7 +8,8 @@ practice, in this order:
 2. tier 4: the emergency number first, and what to tell them (what was taken, where they are);
 3. ask directly whether they are safe now and whether someone is with them;
 4. distance from the means ("put it in another room, give it to someone");
-5. where help is (the crisis lines of their locale, from the resources file);
+5. where help is (the crisis lines of their region, else their language, from the resources
+   file);
 6. stay: "I'm here with you" - never end the conversation after a disclosure.
 
 Category-specific sentences replace the generic ones where the danger is of another kind: an
@@ -18,6 +19,8 @@ should get somewhere safe.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from safety.locales import language
 from safety.resources import CrisisLine, crisis_notice
@@ -64,9 +67,14 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 
 def crisis_reply(
-    locale: str, tier: int, categories: frozenset[str], lines: list[CrisisLine]
+    locale: str,
+    tier: int,
+    categories: frozenset[str],
+    lines: Sequence[CrisisLine],
+    region: str | None = None,
 ) -> str:
-    """The vetted reply for tier 3 (high) and 4 (imminent); tier 4 leads with emergency help."""
+    """The vetted reply for tier 3 (high) and 4 (imminent); tier 4 leads with emergency help.
+    The lines are the region's where it has some (``safety.resources.select_lines``)."""
     texts = _TEXTS[language(locale)]
     parts = [texts["heard"]]
     if tier >= 4:
@@ -83,4 +91,4 @@ def crisis_reply(
     if categories & {"suicide", "self_harm", "method_seeking"}:
         parts.append(texts["distance"])
     paragraph = " ".join(parts) if language(locale) == "en" else "".join(parts)
-    return "\n\n".join([paragraph, crisis_notice(locale, lines, tier), texts["stay"]])
+    return "\n\n".join([paragraph, crisis_notice(locale, lines, tier, region), texts["stay"]])

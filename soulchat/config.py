@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -227,7 +228,15 @@ class ContextSettings(_Group):
 class SafetySettings(_Group):
     crisis_resources_file: str = Field(
         "",
-        description="TOML file of crisis lines by locale. Empty: the one shipped in safety/data.",
+        description="TOML file of crisis lines by region and language. Empty: the one shipped "
+        "in safety/data.",
+    )
+    default_region: str = Field(
+        "",
+        description="Region (ISO 3166-1 alpha-2 code: AU, CA, GB, HK, IN, SG, TW, US, …) whose "
+        "crisis lines are shown when neither the user's own choice nor their client's language "
+        "tag says where they are; the crisis resources file must have lines for it. Empty: the "
+        "lines of the user's language.",
     )
     crisis_notice_tier: int = Field(
         2,
@@ -284,6 +293,21 @@ class SafetySettings(_Group):
         description="LLM guard: the user's latest messages it reads (the last one is rated, "
         "the others are its context).",
     )
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str, info: ValidationInfo) -> str:
+        """Upper-cased ("au" -> "AU"), and a region the resources file has lines for: a
+        typo would otherwise show everyone the lines of their language, silently."""
+        if not value.strip():
+            return ""
+        # Imported here: the safety package loads its screens, which settings need not.
+        from safety.policy import check_default_region
+        from safety.resources import load_crisis_lines
+
+        path = info.data.get("crisis_resources_file") or ""
+        lines = load_crisis_lines(Path(path) if path else None)
+        return check_default_region(value, lines) or ""
 
 
 class ChatPlatformSettings(_Group):

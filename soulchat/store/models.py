@@ -39,6 +39,9 @@ class User(Base):
     platform: Mapped[str] = mapped_column(String(32))
     platform_user_id: Mapped[str] = mapped_column(String(128))
     locale: Mapped[str | None] = mapped_column(String(8))
+    # The region the user chose for their crisis lines (/region): an ISO 3166-1 alpha-2 code.
+    # None: chosen from their client's language tag or the deployment's default.
+    region: Mapped[str | None] = mapped_column(String(8))
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the user was last told they are talking to an AI (see bots/conversation/service.py).
     ai_disclosed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -6,6 +6,7 @@ take and return plain values, never ORM objects, so nothing leaks a session.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from soulchat.store.migrate import ensure_schema
 from soulchat.store.models import Conversation, Message, SafetyEvent, User, aware, utcnow
 
+_REGION_CODE = re.compile(r"[A-Z]{2}")
+
 
 @dataclass(frozen=True)
 class UserRecord:
@@ -26,6 +29,7 @@ class UserRecord:
     locale: str | None
     consent_at: datetime | None
     ai_disclosed_at: datetime | None = None
+    region: str | None = None  # chosen with /region (ISO 3166-1 alpha-2), None: automatic
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,18 @@ class Store:
     def set_locale(self, user_id: int, locale: str) -> None:
         with self._session() as session:
             session.execute(update(User).where(User.id == user_id).values(locale=locale))
+            session.commit()
+
+    def set_region(self, user_id: int, region: str | None) -> None:
+        """Remember the region the user chose for their crisis lines (an ISO 3166-1 alpha-2
+        code, stored upper-case); None forgets the choice. Whether the crisis resources have
+        lines for it is the caller's check (``SafetyPolicy.known_region``)."""
+        if region is not None:
+            region = region.strip().upper()
+            if not _REGION_CODE.fullmatch(region):
+                raise ValueError(f"region must be a two-letter ISO 3166-1 code, got {region!r}")
+        with self._session() as session:
+            session.execute(update(User).where(User.id == user_id).values(region=region))
             session.commit()
 
     def set_consent(self, user_id: int, given: bool) -> None:
@@ -357,4 +373,5 @@ def _user_record(user: User) -> UserRecord:
         locale=user.locale,
         consent_at=user.consent_at,
         ai_disclosed_at=None if user.ai_disclosed_at is None else aware(user.ai_disclosed_at),
+        region=user.region,
     )

@@ -33,9 +33,9 @@ def test_help_lists_every_command() -> None:
 def test_db_upgrade_then_current(data_dir: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "-> 0004" in result.output
+    assert "-> 0005" in result.output
     current = runner.invoke(app, ["db", "current"])
-    assert "current: 0004  needed: 0004" in current.output
+    assert "current: 0005  needed: 0005" in current.output
 
 
 def test_forget_deletes_one_user(data_dir: Path) -> None:

@@ -123,3 +123,40 @@ def test_every_setting_is_documented_and_in_the_readme() -> None:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert cells[3] and cells[3] != "None", f"{cells[0]} has no description"
         assert cells[1] in readme, f"{cells[1]} is missing from README.md"
+
+
+def test_the_readme_table_is_what_config_docs_prints() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert settings_table() in readme, "run `soulchat config docs` and paste it into README.md"
+
+
+def test_default_region_is_empty_by_default(tmp_path: Path) -> None:
+    assert load_settings(data_dir=tmp_path).safety.default_region == ""
+
+
+def test_default_region_is_a_region_of_the_resources_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SOULCHAT_SAFETY__DEFAULT_REGION", "au")
+    assert load_settings(data_dir=tmp_path).safety.default_region == "AU"
+    monkeypatch.setenv("SOULCHAT_SAFETY__DEFAULT_REGION", "XX")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(data_dir=tmp_path)
+    message = str(caught.value)
+    assert "SOULCHAT_SAFETY__DEFAULT_REGION" in message
+    assert "'XX' is not a region of the crisis resources file" in message
+    assert "AU" in message and "TW" in message  # what it could have been
+
+
+def test_default_region_is_checked_against_the_deployed_resources_file(tmp_path: Path) -> None:
+    lines = tmp_path / "lines.toml"
+    lines.write_text(
+        '[[line]]\nname = "Local line"\ncontact = "555"\nregion = "Here"\n'
+        'region_codes = ["XA"]\nlocale = "en"\nsource = "https://example.org/"\n'
+        "last_verified = 2026-11-25\n",
+        encoding="utf-8",
+    )
+    safety = {"crisis_resources_file": str(lines), "default_region": "XA"}
+    assert load_settings(data_dir=tmp_path, safety=safety).safety.default_region == "XA"
+    with pytest.raises(ConfigError, match=r"DEFAULT_REGION.*it has XA"):
+        load_settings(data_dir=tmp_path, safety={**safety, "default_region": "AU"})

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, inspect, select, text, update
 
 from soulchat.store import SchemaError, Store
 from soulchat.store import migrate as migrations
@@ -149,3 +149,93 @@ def test_highest_risk_tier_of_a_conversation(store: Store) -> None:
     store.record_safety_event(user.id, conversation, "inbound_risk", 4, ["suicide"])
     store.record_safety_event(user.id, conversation, "output_replaced", 1, ["diagnosis"])
     assert store.highest_risk_tier(conversation) == 4
+
+
+def test_a_chosen_region_persists(store_url: str) -> None:
+    store = Store.open(store_url)
+    user = store.get_or_create_user("telegram", "42", "en")
+    assert user.region is None  # nobody has chosen until they do
+    store.set_region(user.id, "au")
+    assert store.get_or_create_user("telegram", "42").region == "AU"
+    store.close()
+    reopened = Store.open(store_url)  # survives a restart
+    found = reopened.find_user("telegram", "42")
+    assert found is not None and found.region == "AU" and found.locale == "en"
+    reopened.set_region(user.id, None)  # back to the client's tag or the default
+    assert reopened.get_or_create_user("telegram", "42").region is None
+    reopened.close()
+
+
+def test_set_region_touches_one_user_only(store: Store) -> None:
+    ana = store.get_or_create_user("telegram", "ana")
+    bo = store.get_or_create_user("telegram", "bo")
+    store.set_region(ana.id, "TW")
+    assert store.get_or_create_user("telegram", "ana").region == "TW"
+    assert store.get_or_create_user("telegram", "bo").region is None
+    assert bo.region is None
+
+
+@pytest.mark.parametrize("bad", ["Australia", "AUS", "A", "", "1A", "A-U"])
+def test_set_region_refuses_what_is_not_a_region_code(store: Store, bad: str) -> None:
+    user = store.get_or_create_user("telegram", "ana")
+    with pytest.raises(ValueError, match="two-letter ISO 3166-1 code"):
+        store.set_region(user.id, bad)
+    assert store.get_or_create_user("telegram", "ana").region is None
+
+
+def test_forget_deletes_the_chosen_region(store: Store) -> None:
+    user = store.get_or_create_user("telegram", "ana")
+    store.set_region(user.id, "HK")
+    assert store.forget_user("telegram", "ana").users == 1
+    assert store.find_user("telegram", "ana") is None
+    assert store.get_or_create_user("telegram", "ana").region is None  # a new user, unset
+    with store.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).where(User.region.is_not(None))) == 0
+
+
+def test_migration_0005_adds_an_empty_region_to_existing_users(store_url: str) -> None:
+    engine = create_store_engine(store_url)
+    migrations.upgrade(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (platform, platform_user_id, locale, created_at) "
+                "VALUES ('telegram', '7', 'zh', CURRENT_TIMESTAMP)"
+            )
+        )
+    with pytest.raises(SchemaError, match="needs 0005"):
+        Store.open(store_url)  # an existing database is never migrated silently
+    migrations.upgrade(engine)
+    assert migrations.current_revision(engine) == "0005"
+    engine.dispose()
+    store = Store.open(store_url)
+    user = store.find_user("telegram", "7")
+    assert user is not None and user.locale == "zh" and user.region is None
+    store.set_region(user.id, "TW")
+    assert store.get_or_create_user("telegram", "7").region == "TW"
+    store.close()
+
+
+def test_migration_0005_downgrades(store_url: str) -> None:
+    from alembic import command
+
+    engine = create_store_engine(store_url)
+    migrations.upgrade(engine)
+    config = migrations._alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    columns = {column["name"] for column in inspect(engine).get_columns("users")}
+    assert "region" not in columns and "locale" in columns
+    engine.dispose()
+
+
+def test_the_migrated_schema_matches_the_models(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from soulchat.store.models import Base
+
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
