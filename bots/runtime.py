@@ -37,6 +37,15 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.database.url, auto_migrate=settings.database.auto_migrate)
 
 
+def load_safety(settings: Settings) -> SafetyPolicy:
+    """The safety policy; a crisis resources file that is malformed, or that has no lines
+    for the default region, stops the start with one line saying so."""
+    try:
+        return SafetyPolicy.from_settings(settings.safety)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 @dataclass
 class Runtime:
     """What one bot process runs on. Adapters take what they need from here."""
@@ -133,7 +142,7 @@ async def open_runtime(
         if embedded:
             worker = EmbeddedWorker(app)
             await asyncio.to_thread(worker.start)
-        safety = await asyncio.to_thread(SafetyPolicy.from_settings, settings.safety)
+        safety = await asyncio.to_thread(load_safety, settings)
         guard = LlmGuard.from_settings(settings.safety)
         threads = StoreThreads(store.engine.dialect.name)
         audit = AuditLog(store.engine)

@@ -13,12 +13,12 @@ layers (a classifier, conversation-level state) can sit beside the lexicon witho
 these interfaces.
 """
 
-from safety.locales import effective_region, region_from_client_tag
 from safety.output_filter import FilterVerdict, OutputFilter
 from safety.policy import SafetyPolicy
 from safety.resources import CrisisLine, CrisisResources, crisis_notice, load_crisis_lines
 from safety.rules import CATEGORIES, Rule
 from safety.screen import LexiconScreen, RiskAssessment
+from soulchat.locales import effective_region, region_from_client_tag
 
 __all__ = [
     "CATEGORIES",

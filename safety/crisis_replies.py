@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from safety.locales import language
 from safety.resources import CrisisLine, crisis_notice
+from soulchat.locales import language_of
 
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -75,7 +75,7 @@ def crisis_reply(
 ) -> str:
     """The vetted reply for tier 3 (high) and 4 (imminent); tier 4 leads with emergency help.
     The lines are the region's where it has some (``safety.resources.select_lines``)."""
-    texts = _TEXTS[language(locale)]
+    texts = _TEXTS[language_of(locale)]
     parts = [texts["heard"]]
     if tier >= 4:
         parts.append(texts["urgent"])
@@ -90,5 +90,5 @@ def crisis_reply(
     parts.append(texts["safe_now"])
     if categories & {"suicide", "self_harm", "method_seeking"}:
         parts.append(texts["distance"])
-    paragraph = " ".join(parts) if language(locale) == "en" else "".join(parts)
+    paragraph = " ".join(parts) if language_of(locale) == "en" else "".join(parts)
     return "\n\n".join([paragraph, crisis_notice(locale, lines, tier, region), texts["stay"]])

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from safety.lexicon.replies import RULES as DEFAULT_REPLY_RULES
-from safety.locales import language
 from safety.normalize import normalize
 from safety.rules import Rule, RuleSet
+from soulchat.locales import language_of
 
 REPLACEMENTS: dict[str, str] = {
     "en": (
@@ -58,4 +58,4 @@ class OutputFilter:
         return FilterVerdict(allowed=False, reasons=tuple(dict.fromkeys(r.id for r in hits)))
 
     def replacement(self, locale: str) -> str:
-        return REPLACEMENTS[language(locale)]
+        return REPLACEMENTS[language_of(locale)]

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from safety.classifier import RiskClassifier
 from safety.crisis_replies import crisis_reply
-from safety.locales import effective_region, normalize_region
 from safety.output_filter import FilterVerdict, OutputFilter
 from safety.resources import (
     CrisisLine,
@@ -28,6 +27,7 @@ from safety.resources import (
 )
 from safety.screen import LexiconScreen, RiskAssessment, RiskScreen
 from safety.semantic import SemanticHead, SemanticScreen
+from soulchat.locales import effective_region, normalize_region
 
 if TYPE_CHECKING:
     from soulchat.config import SafetySettings
@@ -45,8 +45,8 @@ def check_default_region(value: str, lines: CrisisResources) -> str | None:
     code = normalize_region(value)
     if code is None or code not in lines.regions:
         raise ValueError(
-            f"safety.default_region {value!r} is not a region of the crisis resources file "
-            f"(it has {', '.join(lines.regions)})"
+            f"SOULCHAT_SAFETY__DEFAULT_REGION: {value!r} is not a region of the crisis "
+            f"resources file (it has {', '.join(lines.regions)})"
         )
     return code
 

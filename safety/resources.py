@@ -2,7 +2,7 @@
 
 Lines are chosen by **region** where one is known, then by language. The region (an ISO
 3166-1 alpha-2 code such as AU) comes from the person's own choice, the region in their
-client's language tag, or the deployment's default (``safety.locales.effective_region``).
+client's language tag, or the deployment's default (``soulchat.locales.effective_region``).
 A known region with lines gets that region's lines, in the person's language where the file
 has them and always with the region's emergency number; anything else gets the lines the
 file names for the language (``[default_regions]``), as before regions existed.
@@ -24,7 +24,7 @@ from typing import Any, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from safety.locales import SUPPORTED, language, normalize_region
+from soulchat.locales import CODES, language_of, normalize_region
 
 # A footer shows at most this many contacts, unless a region's emergency number or one line
 # per region shown needs more: the footer is one line under every reply, not the full list.
@@ -149,8 +149,8 @@ class _LineEntry(BaseModel):
     @field_validator("locale")
     @classmethod
     def _locale(cls, value: str) -> str:
-        if value not in SUPPORTED:
-            raise ValueError(f"{value!r} is not one of {', '.join(SUPPORTED)}")
+        if value not in CODES:
+            raise ValueError(f"{value!r} is not one of {', '.join(CODES)}")
         return value
 
     @field_validator("source")
@@ -196,8 +196,8 @@ class _Document(BaseModel):
     @classmethod
     def _defaults(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for lang, codes in value.items():
-            if lang not in SUPPORTED:
-                raise ValueError(f"{lang!r} is not one of {', '.join(SUPPORTED)}")
+            if lang not in CODES:
+                raise ValueError(f"{lang!r} is not one of {', '.join(CODES)}")
             if not codes:
                 raise ValueError(f"{lang}: lists no region")
             for code in codes:
@@ -210,7 +210,7 @@ _MEANING = {
     "contact": "a non-empty string (what the person dials or texts)",
     "region": "the region's name as shown, a non-empty string",
     "region_codes": 'a list of ISO 3166-1 alpha-2 codes such as ["AU"]',
-    "locale": f"one of {', '.join(SUPPORTED)}",
+    "locale": f"one of {', '.join(CODES)}",
     "source": "the organisation's web address (https://…)",
     "last_verified": "a date such as 2026-11-25",
     "emergency": "true or false",
@@ -293,7 +293,7 @@ def select_lines(lines: Sequence[CrisisLine], locale: str, region: str | None = 
     the region's emergency numbers. Otherwise the lines of the language (unsupported: "en";
     no lines in it: English) from the regions the file names for it in ``[default_regions]``
     (a plain list of lines, or a file without that table: all of the language's lines)."""
-    lang = language(locale)
+    lang = language_of(locale)
     code = normalize_region(region)
     regional = [line for line in lines if code is not None and code in line.region_codes]
     if code is not None and regional:
@@ -348,7 +348,7 @@ def footer_lines(selection: Selection, tier: int) -> list[CrisisLine]:
 def region_choices(lines: Sequence[CrisisLine], locale: str) -> list[tuple[str, str]]:
     """(code, name) of every region with lines, in file order, named in ``locale``'s language
     where the file has a line in it: what a ``/region`` command offers."""
-    lang = language(locale)
+    lang = language_of(locale)
     choices: list[tuple[str, str]] = []
     for code in regions_of(lines):
         regional = [line for line in lines if code in line.region_codes]

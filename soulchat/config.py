@@ -23,7 +23,6 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -296,18 +295,16 @@ class SafetySettings(_Group):
 
     @field_validator("default_region")
     @classmethod
-    def _known_region(cls, value: str, info: ValidationInfo) -> str:
-        """Upper-cased ("au" -> "AU"), and a region the resources file has lines for: a
-        typo would otherwise show everyone the lines of their language, silently."""
+    def _region_code(cls, value: str) -> str:
+        """Upper-cased ("au" -> "AU"). Whether the crisis resources file has lines for it is
+        checked when the safety policy loads that file, at start, before anyone is answered:
+        a typo would otherwise show everyone the lines of their language, silently."""
         if not value.strip():
             return ""
-        # Imported here: the safety package loads its screens, which settings need not.
-        from safety.policy import check_default_region
-        from safety.resources import load_crisis_lines
-
-        path = info.data.get("crisis_resources_file") or ""
-        lines = load_crisis_lines(Path(path) if path else None)
-        return check_default_region(value, lines) or ""
+        code = locales.normalize_region(value)
+        if code is None:
+            raise ValueError("must be a two-letter ISO 3166-1 code such as AU, GB or TW")
+        return code
 
 
 class ChatPlatformSettings(_Group):

@@ -168,7 +168,7 @@ def test_without_a_default_the_language_decides(policy: SafetyPolicy) -> None:
 
 @pytest.mark.parametrize("value", ["XX", "Australia", "AUS"])
 def test_an_unknown_default_region_fails_at_start_up(value: str) -> None:
-    with pytest.raises(ValueError, match=rf"safety.default_region {value!r} is not a region"):
+    with pytest.raises(ValueError, match=rf"DEFAULT_REGION: {value!r} is not a region"):
         SafetyPolicy(default_region=value)
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from safety import CrisisLine, crisis_notice, load_crisis_lines
 from safety.lexicon.t2s import TRADITIONAL_TO_SIMPLIFIED
-from safety.locales import effective_region, normalize_region, region_from_client_tag
 from safety.policy import SafetyPolicy, stale_lines
 from safety.resources import (
     CrisisResources,
@@ -21,6 +20,7 @@ from safety.resources import (
     resources_footer,
     select_lines,
 )
+from soulchat.locales import effective_region, normalize_region, region_from_client_tag
 
 GOOD_ENTRY = """
 [[line]]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.runtime import load_safety
 from soulchat.config import ConfigError, Settings, load_settings, redact_url, settings_table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,9 +140,12 @@ def test_default_region_is_a_region_of_the_resources_file(
 ) -> None:
     monkeypatch.setenv("SOULCHAT_SAFETY__DEFAULT_REGION", "au")
     assert load_settings(data_dir=tmp_path).safety.default_region == "AU"
+    monkeypatch.setenv("SOULCHAT_SAFETY__DEFAULT_REGION", "AUS")
+    with pytest.raises(ConfigError, match="SOULCHAT_SAFETY__DEFAULT_REGION"):
+        load_settings(data_dir=tmp_path)  # not a region code at all
     monkeypatch.setenv("SOULCHAT_SAFETY__DEFAULT_REGION", "XX")
     with pytest.raises(ConfigError) as caught:
-        load_settings(data_dir=tmp_path)
+        load_safety(load_settings(data_dir=tmp_path))  # at start, with the file's regions
     message = str(caught.value)
     assert "SOULCHAT_SAFETY__DEFAULT_REGION" in message
     assert "'XX' is not a region of the crisis resources file" in message
@@ -157,6 +161,6 @@ def test_default_region_is_checked_against_the_deployed_resources_file(tmp_path:
         encoding="utf-8",
     )
     safety = {"crisis_resources_file": str(lines), "default_region": "XA"}
-    assert load_settings(data_dir=tmp_path, safety=safety).safety.default_region == "XA"
+    assert load_safety(load_settings(data_dir=tmp_path, safety=safety)).default_region == "XA"
     with pytest.raises(ConfigError, match=r"DEFAULT_REGION.*it has XA"):
-        load_settings(data_dir=tmp_path, safety={**safety, "default_region": "AU"})
+        load_safety(load_settings(data_dir=tmp_path, safety={**safety, "default_region": "AU"}))
