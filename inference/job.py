@@ -11,20 +11,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from inference.prompt import Style, Turn
+from soulchat.generation import GenerationParams
 
 JOB_VERSION = 1
+
+__all__ = ["JOB_VERSION", "EventKind", "GenerationJob", "GenerationParams", "JobTurn", "ReplyEvent"]
 
 
 class JobTurn(BaseModel):
     role: Literal["user", "assistant"]
     text: str
-
-
-class GenerationParams(BaseModel):
-    max_new_tokens: int = 256
-    temperature: float = 0.95
-    top_p: float = 0.75
-    repetition_penalty: float = 1.1
 
 
 class GenerationJob(BaseModel):

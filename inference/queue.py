@@ -28,7 +28,8 @@ from inference import sqlite_queue
 from inference.backends.base import BackendUnavailable
 from inference.job import GenerationJob
 from inference.worker import WorkerRuntime, run_job
-from soulchat.config import QueueSettings, Settings, redact_url
+from soulchat.config import QueueSettings, Settings
+from soulchat.urls import redact_url
 
 log = logging.getLogger(__name__)
 sqlite_queue.register()

@@ -24,15 +24,13 @@ What is logged: the server (without credentials), an HTTP status or an exception
 verdicts (tier and categories). Never the user's text, the model's reply (it may quote the
 text), the server's error body (likewise) or the API key.
 
-The HTTP client is ``httpx2``, which huggingface_hub (and so the tgi backend) already uses,
-called directly rather than through ``AsyncInferenceClient``: that client's request hook
-refuses every request under HF_HUB_OFFLINE, which workers with local models often set, and
-logs request bodies under HF_DEBUG.
+The HTTP side (URL, key, timeouts, what a failure is) is the shared Messages API client's,
+``inference.messages_api.AsyncMessagesClient``, which the tgi backend and evaluation use too;
+the guard keeps its prompt, the data block and the reading of the verdict.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -40,10 +38,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
-import httpx2
-
+from inference.messages_api import (
+    CHAT_ROUTE,
+    ApiError,
+    ApiProtocolError,
+    ApiTimeout,
+    AsyncMessagesClient,
+    ChatRequest,
+)
 from safety.rules import CATEGORIES
 
 if TYPE_CHECKING:
@@ -53,7 +56,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHAT_ROUTE = "/v1/chat/completions"
 MAX_TIER = 4
 # Enough for {"tier": n, "categories": [...]} with every category named.
 MAX_TOKENS = 96
@@ -69,11 +71,6 @@ _REQUEST = (
 # Reasoning models think aloud first; a draft verdict in there is not the answer. An unclosed
 # block (the reply was cut short) runs to the end.
 _THINKING = re.compile(r"<think(?:ing)?>.*?(?:</think(?:ing)?>|\Z)", re.DOTALL | re.IGNORECASE)
-_HINTS = {
-    401: " (safety.guard_api_key)",
-    403: " (safety.guard_api_key)",
-    404: " (safety.guard_url)",
-}
 
 
 @dataclass(frozen=True)
@@ -107,30 +104,28 @@ class LlmGuard:
         max_message_chars: int = MAX_MESSAGE_CHARS,
         system_prompt: str | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("the guard url must start with http:// or https:// (safety.guard_url)")
         if timeout_s <= 0:
             raise ValueError(f"the guard timeout must be positive, got {timeout_s}")
         if max_messages < 1:
             raise ValueError(f"the guard reads at least one message, got {max_messages}")
         if max_message_chars < 2 * len(_CUT):
             raise ValueError(f"max_message_chars is too small: {max_message_chars}")
-        base, auth = _split_credentials(url.rstrip("/"))
-        self.url = base
+        # The client's timeout bounds each phase of a request (connect, each read) and the sum.
+        self._client = AsyncMessagesClient(
+            url,
+            model=model,
+            token=api_key or None,
+            timeout=timeout_s,
+            url_setting="safety.guard_url",
+            token_setting="safety.guard_api_key",
+        )
+        self.url = self._client.base_url
         self.model = model
         self.timeout_s = timeout_s
         self.max_messages = max_messages
         self.max_message_chars = max_message_chars
         self.system_prompt = load_guard_prompt() if system_prompt is None else system_prompt
-        self._where = _redact(base) + CHAT_ROUTE
-        headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx2.AsyncClient(
-            base_url=base,
-            auth=auth,
-            headers=headers,
-            timeout=httpx2.Timeout(timeout_s),
-            follow_redirects=False,  # a redirect would carry the key elsewhere
-        )
+        self._where = self._client.where(CHAT_ROUTE)
 
     @classmethod
     def from_settings(cls, settings: SafetySettings) -> LlmGuard | None:
@@ -147,7 +142,7 @@ class LlmGuard:
         )
 
     def __repr__(self) -> str:
-        return f"LlmGuard({_redact(self.url)!r}, model={self.model!r})"
+        return f"LlmGuard({self._client.where('')!r}, model={self.model!r})"
 
     async def __aenter__(self) -> LlmGuard:
         return self
@@ -178,22 +173,18 @@ class LlmGuard:
             log.warning("LLM guard %s: no verdict (the guard is closed)", self._where)
             return None
         try:
-            # The client's timeout bounds each phase (connect, each read); this bounds the sum.
-            async with asyncio.timeout(self.timeout_s):
-                response = await self._client.post(CHAT_ROUTE, json=self.request_body(recent))
-        except (TimeoutError, httpx2.TimeoutException):
+            content = await self._client.complete(self.request(recent))
+        except ApiTimeout:
             log.warning("LLM guard %s: no verdict within %gs", self._where, self.timeout_s)
             return None
-        except Exception as exc:  # transport errors, and anything else: the guard is optional
+        except ApiProtocolError:
+            content = None
+        except ApiError as exc:  # an HTTP status, a transport error
+            log.warning("LLM guard %s: no verdict (%s)%s", self._where, exc.reason, exc.hint)
+            return None
+        except Exception as exc:  # anything else: the guard is optional
             log.warning("LLM guard %s: no verdict (%s)", self._where, type(exc).__name__)
             return None
-        if not response.is_success:
-            status = response.status_code
-            log.warning(
-                "LLM guard %s: no verdict (HTTP %d)%s", self._where, status, _HINTS.get(status, "")
-            )
-            return None
-        content = _reply_content(response)
         if content is None:
             log.warning(
                 "LLM guard %s: no verdict (the reply is not a chat completion)", self._where
@@ -213,18 +204,21 @@ class LlmGuard:
         )
         return verdict
 
-    def request_body(self, messages: Sequence[str]) -> dict[str, Any]:
-        """The chat completion request for ``messages`` (already chosen and clipped)."""
-        return {
-            "model": self.model,
-            "messages": [
+    def request(self, messages: Sequence[str]) -> ChatRequest:
+        """The chat completion request for ``messages`` (already chosen and clipped): greedy
+        (temperature 0 on TGI, vLLM and OpenAI alike), not streamed."""
+        return ChatRequest(
+            [
                 {"role": "system", "content": self.system_prompt},
                 {"role": "user", "content": _REQUEST.format(block=data_block(messages))},
             ],
-            "temperature": 0.0,  # greedy on TGI, vLLM and OpenAI alike
-            "max_tokens": MAX_TOKENS,
-            "stream": False,
-        }
+            max_tokens=MAX_TOKENS,
+            temperature=0.0,
+        )
+
+    def request_body(self, messages: Sequence[str]) -> dict[str, Any]:
+        """What is sent for ``messages``: the request's JSON body."""
+        return self.request(messages).body(self.model)
 
     def _clip(self, text: str) -> str:
         """At most ``max_message_chars``: the start and the end, where a long message tends
@@ -294,41 +288,3 @@ def _tier(value: Any) -> int | None:
 
 def _category_name(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-def _reply_content(response: httpx2.Response) -> str | None:
-    """The assistant's text in a (non-streaming) chat completion."""
-    try:
-        body = response.json()
-        content = body["choices"][0]["message"]["content"]
-    except (ValueError, UnicodeDecodeError, LookupError, TypeError):
-        return None
-    if isinstance(content, list):  # content parts, as some OpenAI-compatible servers send
-        texts = [part.get("text") for part in content if isinstance(part, dict)]
-        content = "".join(text for text in texts if isinstance(text, str))
-    return content if isinstance(content, str) else None
-
-
-# -- URLs ------------------------------------------------------------------------------------
-def _split_credentials(url: str) -> tuple[str, httpx2.BasicAuth | None]:
-    """The URL without ``user:password@``, and those as basic auth: httpx logs request URLs."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url, None
-    auth = httpx2.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
-    return urlunsplit(parts._replace(netloc=_host(parts))), auth
-
-
-def _redact(url: str) -> str:
-    """The URL without credentials, query or fragment, for messages."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, _host(parts), parts.path, "", ""))
-
-
-def _host(parts: SplitResult) -> str:
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return host

@@ -15,7 +15,8 @@ import typer
 from safety.audit_cli import audit_app
 from safety.cli import safety_app
 from soulchat.cli_errors import fail
-from soulchat.config import ConfigError, Settings, load_settings, redact_url, settings_table
+from soulchat.config import ConfigError, Settings, load_settings, settings_table
+from soulchat.urls import redact_url
 from training.cli import export, train_app
 from training.data.cli import app as data_app
 from training.evaluation.cli import app as eval_app

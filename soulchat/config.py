@@ -34,6 +34,8 @@ from pydantic_settings import (
 )
 
 from soulchat import locales
+from soulchat.generation import GenerationParams
+from soulchat.urls import redact_url
 
 ENV_PREFIX = "SOULCHAT_"
 
@@ -191,15 +193,11 @@ class ModelSettings(_Group):
     fake_tokens: int = Field(8, gt=0, description="fake: chunks streamed per reply.")
 
 
-class GenerationSettings(_Group):
-    max_new_tokens: int = Field(256, gt=0, description="Longest reply, in tokens.")
-    temperature: float = Field(
-        0.95, ge=0, description="Sampling temperature (the original method: 0.95). 0 = greedy."
-    )
-    top_p: float = Field(
-        0.75, gt=0, le=1, description="Nucleus sampling (the original method: 0.75)."
-    )
-    repetition_penalty: float = Field(1.1, gt=0, description="1.0 disables it.")
+class GenerationSettings(GenerationParams):
+    """The ``generation`` group: the job's own parameters (one definition, in
+    ``soulchat.generation``), with misspelt settings refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ContextSettings(_Group):
@@ -534,16 +532,6 @@ class Settings(BaseSettings):
         if self.generation.max_new_tokens >= self.context.max_context_tokens:
             raise ValueError("generation.max_new_tokens must be below context.max_context_tokens")
         return self
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"
 
 
 def env_name(loc: tuple[str | int, ...]) -> str:

@@ -70,9 +70,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import httpx2
+
+from soulchat.urls import check_http_url, hide_in_logs, redact_url, split_credentials
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -112,7 +113,7 @@ class WebhookAlerter:
         backoff_s: float = 0.5,
         clock: Clock = _utc_now,
     ) -> None:
-        parts = _check_url(url)
+        parts = check_http_url(url, "the webhook url")
         if secret is not None and not secret:
             raise ValueError("the webhook secret is empty: pass None to send unsigned alerts")
         if timeout_s <= 0:
@@ -126,12 +127,12 @@ class WebhookAlerter:
         self.backoff_s = backoff_s
         self._secret = secret.encode() if secret is not None else None
         self._clock = clock
-        self._target, auth = _split_credentials(parts)
-        self._where = _redact(parts)
-        if parts.query:
-            _hide_in_client_logs(self._target, self._where)
+        self._target, credentials = split_credentials(parts)
+        self._where = redact_url(self._target, credentials="drop", query="drop")
+        if parts.query:  # the client logs each request's URL at INFO; the query may be a token
+            hide_in_logs("httpx2", str(httpx2.URL(self._target)), self._where)
         self._client = httpx2.AsyncClient(
-            auth=auth,
+            auth=httpx2.BasicAuth(*credentials) if credentials else None,
             headers={"User-Agent": USER_AGENT},
             timeout=httpx2.Timeout(timeout_s),
             follow_redirects=False,  # a redirect would carry the secret to another host
@@ -284,66 +285,3 @@ def _as_utc(moment: datetime) -> datetime:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-# -- URLs ------------------------------------------------------------------------------------
-def _check_url(url: str) -> SplitResult:
-    # The messages never quote the URL: it may hold credentials or a token.
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ValueError("the webhook url is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the webhook url must start with http:// or https:// and name a host")
-    return parts
-
-
-def _split_credentials(parts: SplitResult) -> tuple[str, httpx2.BasicAuth | None]:
-    """The URL without ``user:password@`` or fragment, and those credentials as basic auth
-    (so they are in no URL that a client logs)."""
-    url = urlunsplit((parts.scheme, _host(parts), parts.path, parts.query, ""))
-    if parts.username is None and parts.password is None:
-        return url, None
-    return url, httpx2.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
-
-
-def _redact(parts: SplitResult) -> str:
-    """The URL without credentials, query or fragment, for messages."""
-    return urlunsplit((parts.scheme, _host(parts), parts.path, "", ""))
-
-
-def _host(parts: SplitResult) -> str:
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return host
-
-
-class _RedactUrls(logging.Filter):
-    """Replaces webhook URLs in the ``httpx2`` logger's records by their redacted form:
-    the client logs each request's full URL (with its query) at INFO."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: dict[str, str] = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.urls and isinstance(record.args, tuple):
-            record.args = tuple(
-                self.urls.get(str(arg), arg) if isinstance(arg, httpx2.URL | str) else arg
-                for arg in record.args
-            )
-        return True
-
-
-_CLIENT_LOG_FILTER = _RedactUrls()
-
-
-def _hide_in_client_logs(url: str, redacted: str) -> None:
-    _CLIENT_LOG_FILTER.urls[str(httpx2.URL(url))] = redacted
-    client_log = logging.getLogger("httpx2")
-    if _CLIENT_LOG_FILTER not in client_log.filters:
-        client_log.addFilter(_CLIENT_LOG_FILTER)

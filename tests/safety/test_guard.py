@@ -227,7 +227,7 @@ def test_parse_verdict_cases() -> None:
 async def test_a_reply_that_is_not_a_chat_completion_is_none(
     guard: LlmGuard, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, body: bytes
 ) -> None:
-    monkeypatch.setattr(guard._client, "post", answering(body))
+    monkeypatch.setattr(guard._client._http, "post", answering(body))
     assert await guard.assess(MESSAGES) is None
     assert "not a chat completion" in logs.text
 
@@ -238,15 +238,15 @@ async def test_content_parts_are_joined(guard: LlmGuard, monkeypatch: pytest.Mon
         {"type": "text", "text": '"categories": []}'},
     ]
     body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": parts}}]}
-    monkeypatch.setattr(guard._client, "post", answering(json.dumps(body).encode()))
+    monkeypatch.setattr(guard._client._http, "post", answering(json.dumps(body).encode()))
     assert await guard.assess(MESSAGES) == GuardVerdict(2)
 
 
 def answering(body: bytes) -> Any:
-    """A stand-in for the client's post that answers 200 with ``body``."""
+    """A stand-in for the HTTP client's post that answers 200 with ``body``."""
 
     async def post(url: str, **_: Any) -> httpx2.Response:
-        request = httpx2.Request("POST", "http://guard.test" + url)
+        request = httpx2.Request("POST", url)
         return httpx2.Response(200, content=body, request=request)
 
     return post
@@ -293,7 +293,7 @@ async def test_a_closed_guard_is_none(tgi: FakeTGIServer, logs: pytest.LogCaptur
 async def test_one_connection_serves_every_request(guard: LlmGuard, tgi: FakeTGIServer) -> None:
     for _ in range(3):
         await guard.assess(MESSAGES)
-    pool = guard._client._transport._pool  # type: ignore[attr-defined]
+    pool = guard._client._http._transport._pool  # type: ignore[attr-defined]
     assert len(pool.connections) == 1
     assert len(tgi.generation_exchanges()) == 3
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from inference.backends.local import LocalBackend
-from inference.job import GenerationJob, GenerationParams, JobTurn
+from inference.job import GenerationJob, JobTurn
 from inference.prompt import Turn, system_prompt_for
 from inference.worker import prompt_for
 from tests.fakes.tgi_server import FakeTGIServer
@@ -29,12 +29,12 @@ from training.evaluation.endpoint import (
     EndpointError,
     EndpointRejected,
     EndpointUnavailable,
-    chat_url,
 )
 from training.evaluation.generate import (
     EndpointGenerator,
     GenerationConfig,
     LocalGenerator,
+    eval_params,
     finish_reply,
 )
 
@@ -125,7 +125,9 @@ def test_prompts_are_the_workers_prompts(tiny_backend: LocalBackend) -> None:
     dropped: list[int] = []
     # A budget that the long contexts overflow: oldest exchanges are dropped alike.
     for style in ("chat_template", "transcript"):
-        config = GenerationConfig(style=style, max_new_tokens=16, max_context_tokens=516)
+        config = GenerationConfig(
+            style=style, params=eval_params(max_new_tokens=16), max_context_tokens=516
+        )
         generator = LocalGenerator(tiny_backend, config)
         for item in CONTEXTS:
             job = GenerationJob(
@@ -136,7 +138,7 @@ def test_prompts_are_the_workers_prompts(tiny_backend: LocalBackend) -> None:
                 system_prompt=system_prompt_for(item.locale),
                 turns=[JobTurn(role=t.role, text=t.text) for t in item.turns],
                 max_context_tokens=config.max_context_tokens,
-                params=GenerationParams(max_new_tokens=config.max_new_tokens),
+                params=config.params,
                 deadline=time.time() + 60,
             )
             prompt = generator.prompt(item)
@@ -146,7 +148,7 @@ def test_prompts_are_the_workers_prompts(tiny_backend: LocalBackend) -> None:
 
 
 def test_batched_replies_come_back_in_input_order(tiny_backend: LocalBackend) -> None:
-    config = GenerationConfig(max_new_tokens=10, batch_size=3)
+    config = GenerationConfig(params=eval_params(max_new_tokens=10), batch_size=3)
     batched = LocalGenerator(tiny_backend, config).generate(CONTEXTS)
     assert len(batched) == len(CONTEXTS)
     alone = [LocalGenerator(tiny_backend, config).generate([item])[0] for item in CONTEXTS]
@@ -155,23 +157,26 @@ def test_batched_replies_come_back_in_input_order(tiny_backend: LocalBackend) ->
 
 
 def test_a_reply_alone_equals_the_serving_stream(tiny_backend: LocalBackend) -> None:
-    config = GenerationConfig(max_new_tokens=12, repetition_penalty=1.1)
+    config = GenerationConfig(params=eval_params(max_new_tokens=12, repetition_penalty=1.1))
     generator = LocalGenerator(tiny_backend, config)
-    params = GenerationParams(max_new_tokens=12, temperature=0.0, repetition_penalty=1.1)
-    for item in CONTEXTS[:2]:
-        streamed = "".join(tiny_backend.stream(generator.prompt(item), params))
+    for item in CONTEXTS[:2]:  # the same parameters, as serving reads them
+        streamed = "".join(tiny_backend.stream(generator.prompt(item), config.params))
         assert generator.generate([item]) == [streamed.strip()]
 
 
 def test_transcript_replies_are_cut_at_the_next_speaker(tiny_backend: LocalBackend) -> None:
-    config = GenerationConfig(style="transcript", max_new_tokens=8, batch_size=2)
+    config = GenerationConfig(
+        style="transcript", params=eval_params(max_new_tokens=8), batch_size=2
+    )
     replies = LocalGenerator(tiny_backend, config).generate(CONTEXTS)
     assert len(replies) == len(CONTEXTS)
     assert finish_reply(" 我听到了。\n用户：然后呢", ["\n用户："]) == "我听到了。"
 
 
 def test_sampling_is_repeatable_with_a_seed(tiny_backend: LocalBackend) -> None:
-    config = GenerationConfig(max_new_tokens=8, temperature=1.0, top_p=0.9, seed=3)
+    config = GenerationConfig(
+        params=eval_params(max_new_tokens=8, temperature=1.0, top_p=0.9), seed=3
+    )
     first = LocalGenerator(tiny_backend, config).generate(CONTEXTS[:2])
     assert first == LocalGenerator(tiny_backend, config).generate(CONTEXTS[:2])
 
@@ -186,7 +191,7 @@ def tgi() -> Iterator[FakeTGIServer]:
 
 
 def test_endpoint_replies_and_requests(tgi: FakeTGIServer) -> None:
-    config = GenerationConfig(max_new_tokens=20)
+    config = GenerationConfig(params=eval_params(max_new_tokens=20))
     with ChatEndpoint(tgi.url, model="served", backoff_s=0.01) as endpoint:
         replies = EndpointGenerator(endpoint, config).generate(CONTEXTS)
     assert replies == [tgi.reply] * len(CONTEXTS)
@@ -249,8 +254,13 @@ def test_transcript_style_needs_the_local_backend(tgi: FakeTGIServer) -> None:
 
 
 def test_endpoint_urls() -> None:
-    assert chat_url("http://h:8080/") == "http://h:8080/v1/chat/completions"
-    assert chat_url("http://h/v1") == "http://h/v1/chat/completions"
-    assert chat_url("https://h/v1/chat/completions") == "https://h/v1/chat/completions"
+    # A base URL, a /v1 URL or the whole route; the shared client's base_url is tested in
+    # tests/inference/test_messages_api.py.
+    for url in ("http://h:8080/", "http://h:8080/v1", "http://h:8080/v1/chat/completions"):
+        with ChatEndpoint(url) as endpoint:
+            assert endpoint.url == "http://h:8080/v1/chat/completions"
+    with ChatEndpoint("https://u:pw@h/v1?api-version=2") as endpoint:
+        assert endpoint.url == "https://h/v1/chat/completions?api-version=2"
+        assert endpoint.where == "https://h/v1/chat/completions"
     with pytest.raises(EndpointError, match="http://"):
-        chat_url("h:8080")
+        ChatEndpoint("h:8080")

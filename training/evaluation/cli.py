@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from inference.backends.local import ModelNotFound
 from soulchat.cli_errors import fail as _fail
@@ -26,12 +27,13 @@ from training.evaluation.contexts import (
     read_contexts,
     write_contexts,
 )
-from training.evaluation.endpoint import ChatEndpoint, EndpointError, Progress, redact
+from training.evaluation.endpoint import ChatEndpoint, EndpointError, Progress
 from training.evaluation.generate import (
     EndpointGenerator,
     GenerationConfig,
     LocalGenerator,
     ReplyGenerator,
+    eval_params,
 )
 from training.evaluation.judge import judge_replies, load_judge_prompt, summarise
 from training.evaluation.metrics import score
@@ -257,12 +259,19 @@ def run_command(
         raise fail("--max-new-tokens must be below --max-context-tokens")
     if endpoint_url and (model or adapter):
         raise fail("--model and --adapter are for a local model; --endpoint serves its own")
+    try:
+        params = eval_params(
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            repetition_penalty=repetition_penalty,
+        )
+    except ValidationError as exc:  # what the options' bounds cannot say (top_p above 0)
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise fail(f"invalid decoding options: {problems}") from None
     config = GenerationConfig(
         style=style.value,
-        max_new_tokens=max_new_tokens,
-        temperature=temperature,
-        top_p=top_p,
-        repetition_penalty=repetition_penalty,
+        params=params,
         seed=seed,
         batch_size=batch_size,
         max_context_tokens=max_context_tokens,
@@ -300,7 +309,7 @@ def run_command(
         label = model_label(model, adapter, endpoint_model, endpoint_url)
         result = scored_result(contexts, replies, config, name=name or label, model=model or label)
         result.adapter = adapter
-        result.endpoint = redact(endpoint.url) if endpoint is not None else ""
+        result.endpoint = endpoint.where if endpoint is not None else ""
         result.save(out)
     metrics = result.metrics
     typer.echo(

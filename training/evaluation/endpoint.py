@@ -1,6 +1,8 @@
-"""A plain HTTP client for an OpenAI-style Messages API (``POST /v1/chat/completions``), which
-TGI, vLLM and OpenAI-compatible servers all serve: non-streaming requests, retries with
-backoff on connection errors and 5xx answers, and a limit on requests in flight.
+"""Evaluation's side of a Messages API endpoint (``POST /v1/chat/completions``), which TGI,
+vLLM and OpenAI-compatible servers all serve: non-streaming requests through the shared client
+(``inference.messages_api``), retries with backoff on what may succeed later (connection
+errors, timeouts, 5xx, 408, 424, 429; a Retry-After is honoured, at most 30 s), and a limit on
+requests in flight.
 
 Messages never quote the prompt, the reply or the server's error text (which may quote the
 prompt), nor the token.
@@ -8,20 +10,20 @@ prompt), nor the token.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx2
+from inference.messages_api import (
+    CHAT_ROUTE,
+    ApiError,
+    ApiProtocolError,
+    ApiRejected,
+    ApiUnavailable,
+    ChatRequest,
+    MessagesClient,
+)
 
-CHAT_ROUTE = "/v1/chat/completions"
-# 408/429 and TGI's 424 ("generation failed") may succeed on the next try.
-RETRYABLE_STATUSES = frozenset({408, 424, 429})
 MAX_RETRY_AFTER_S = 30.0
 
 Progress = Callable[[int, int], None]
@@ -39,54 +41,10 @@ class EndpointRejected(EndpointError):
     """The server rejected this one request (4xx): sending it again cannot help."""
 
 
-@dataclass(frozen=True)
-class ChatRequest:
-    messages: list[dict[str, str]]
-    max_tokens: int
-    temperature: float = 0.0  # 0 is greedy decoding on TGI, vLLM and OpenAI
-    top_p: float | None = None
-    seed: int | None = None
-    stop: list[str] = field(default_factory=list)
-
-    def body(self, model: str) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": self.messages,
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "stream": False,
-        }
-        if self.top_p is not None and 0 < self.top_p < 1:  # TGI rejects top_p 1.0
-            body["top_p"] = self.top_p
-        if self.seed is not None:
-            body["seed"] = self.seed
-        if self.stop:
-            body["stop"] = self.stop[:4]  # TGI's default limit of stop sequences
-        return body
-
-
-def chat_url(url: str) -> str:
-    """The completions URL from a base URL, a ``/v1`` URL or the full route."""
-    if not url.startswith(("http://", "https://")):
-        raise EndpointError(f"endpoint {url!r} must start with http:// or https://")
-    url = url.rstrip("/")
-    if url.endswith(CHAT_ROUTE):
-        return url
-    if url.endswith("/v1"):
-        return url + "/chat/completions"
-    return url + CHAT_ROUTE
-
-
-def redact(url: str) -> str:
-    """The URL without credentials, query or fragment, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
 class ChatEndpoint:
+    """Completions from one endpoint, ``concurrency`` at a time. ``url`` is the completions
+    URL (given as a base URL, a ``/v1`` URL or the full route), without credentials."""
+
     def __init__(
         self,
         url: str,
@@ -98,18 +56,24 @@ class ChatEndpoint:
         backoff_s: float = 1.0,
         concurrency: int = 4,
     ) -> None:
-        self.url = chat_url(url)
-        self.where = redact(self.url)
-        self.model = model
         self.retries = retries
         self.backoff_s = backoff_s
         self.concurrency = max(1, concurrency)
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx2.Client(
-            headers=headers,
-            timeout=timeout,
-            limits=httpx2.Limits(max_connections=self.concurrency),
-        )
+        try:
+            self._api = MessagesClient(
+                url,
+                model=model,
+                token=token,
+                timeout=timeout,
+                max_connections=self.concurrency,
+                url_setting="--endpoint",
+                token_setting="--endpoint-token",
+            )
+        except ValueError as exc:
+            raise EndpointError(f"endpoint: {exc}") from None
+        self.model = model
+        self.url = self._api.url(CHAT_ROUTE)
+        self.where = self._api.where(CHAT_ROUTE)
         self._abort = threading.Event()
 
     def __enter__(self) -> ChatEndpoint:
@@ -119,56 +83,37 @@ class ChatEndpoint:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        self._api.close()
 
     def complete(self, request: ChatRequest) -> str:
         """The reply's text; retries what may succeed later, raises ``EndpointError``."""
-        body = request.body(self.model)
         for attempt in range(self.retries + 1):
-            last = attempt == self.retries
             try:
-                response = self._client.post(self.url, json=body)
-            except httpx2.TransportError as exc:
-                # Transport messages come from the OS or the HTTP parser, never the request.
-                problem = f"{type(exc).__name__}: {str(exc)[:200]}"
-                if last or self._abort.is_set():
-                    raise EndpointUnavailable(
-                        f"cannot reach {self.where} after {attempt + 1} tries ({problem}); "
-                        "is the server running?"
-                    ) from None
-                self._pause(attempt, None)
-                continue
-            status = response.status_code
-            if status >= 500 or status in RETRYABLE_STATUSES:
-                if last or self._abort.is_set():
-                    raise EndpointUnavailable(
-                        f"{self.where}: server unavailable, HTTP {status} after {attempt + 1} tries"
-                    )
-                self._pause(attempt, response.headers.get("retry-after"))
-                continue
-            if status >= 400:
-                raise EndpointRejected(f"{self.where}: request rejected, HTTP {status}")
-            return self._content(response)
+                return self._api.complete(request) or ""
+            except ApiRejected as exc:
+                raise EndpointRejected(str(exc)) from None
+            except ApiProtocolError as exc:
+                raise EndpointError(str(exc)) from None
+            except ApiUnavailable as exc:
+                if attempt == self.retries or self._abort.is_set():
+                    raise self._gave_up(exc, attempt + 1) from None
+                self._pause(attempt, exc.retry_after)
         raise AssertionError("unreachable")  # the loop returns or raises on its last try
 
-    def _pause(self, attempt: int, retry_after: str | None) -> None:
-        delay = self.backoff_s * 2**attempt
-        if retry_after:
-            # An HTTP date is not worth parsing: the exponential backoff will do.
-            with contextlib.suppress(ValueError):
-                delay = min(max(float(retry_after), 0.0), MAX_RETRY_AFTER_S)
-        self._abort.wait(delay)
+    def _gave_up(self, exc: ApiError, tries: int) -> EndpointUnavailable:
+        if exc.status is not None:
+            return EndpointUnavailable(
+                f"{self.where}: server unavailable, HTTP {exc.status} after {tries} tries"
+            )
+        return EndpointUnavailable(
+            f"cannot reach {self.where} after {tries} tries ({exc.problem}); is the server running?"
+        )
 
-    def _content(self, response: httpx2.Response) -> str:
-        try:
-            content = response.json()["choices"][0]["message"]["content"]
-        except (json.JSONDecodeError, UnicodeDecodeError, LookupError, TypeError):
-            raise EndpointError(
-                f"{self.where}: the answer is not a Messages API completion (wrong URL?)"
-            ) from None
-        if content is not None and not isinstance(content, str):
-            raise EndpointError(f"{self.where}: the completion's content is not text")
-        return content or ""
+    def _pause(self, attempt: int, retry_after: float | None) -> None:
+        delay = self.backoff_s * 2**attempt
+        if retry_after is not None:
+            delay = min(retry_after, MAX_RETRY_AFTER_S)
+        self._abort.wait(delay)
 
     def complete_all(
         self, requests: Sequence[ChatRequest], progress: Progress | None = None

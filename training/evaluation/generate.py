@@ -8,12 +8,14 @@ serving budget, and the chosen style. Decoding is greedy by default, so a run is
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from inference.backends.local import LocalBackend
 from inference.backends.stops import cut_at_stops
+from inference.job import GenerationParams
+from inference.messages_api import ChatRequest
 from inference.prompt import (
     Prompt,
     Style,
@@ -24,30 +26,41 @@ from inference.prompt import (
     system_prompt_for,
 )
 from training.evaluation.contexts import EvalContext
-from training.evaluation.endpoint import ChatEndpoint, ChatRequest, EndpointError, Progress
+from training.evaluation.endpoint import ChatEndpoint, EndpointError, Progress
+
+
+def eval_params(**changes: Any) -> GenerationParams:
+    """Evaluation's decoding: greedy, at most 128 new tokens, the serving repetition penalty
+    (local only: the Messages API has none), with ``changes``."""
+    defaults: dict[str, Any] = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0}
+    return GenerationParams.model_validate({**defaults, **changes})
 
 
 @dataclass(frozen=True)
 class GenerationConfig:
     style: Style = "chat_template"
-    max_new_tokens: int = 128
-    temperature: float = 0.0  # 0: greedy
-    top_p: float = 1.0
-    repetition_penalty: float = 1.1  # as serving; local only (the Messages API has none)
+    params: GenerationParams = field(default_factory=eval_params)
     seed: int = 0
     batch_size: int = 8
     max_context_tokens: int = 2048  # as serving: prompt plus reply must fit
 
     @property
     def greedy(self) -> bool:
-        return self.temperature <= 0
+        return self.params.greedy
 
     @property
     def prompt_budget(self) -> int:
-        return self.max_context_tokens - self.max_new_tokens
+        return self.max_context_tokens - self.params.max_new_tokens
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings a result file records, flat (reports read them by name)."""
+        return {
+            "style": self.style,
+            **self.params.model_dump(),
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "max_context_tokens": self.max_context_tokens,
+        }
 
 
 class ReplyGenerator(Protocol):
@@ -166,25 +179,25 @@ class LocalGenerator:
     def _generation_kwargs(self, pad_lengths: Any) -> dict[str, Any]:
         from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
-        config = self.config
+        params = self.config.params
         kwargs: dict[str, Any] = {
-            "max_new_tokens": config.max_new_tokens,
-            "do_sample": not config.greedy,
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": not params.greedy,
             "pad_token_id": self.backend.tokenizer.pad_token_id,
             "repetition_penalty": 1.0,  # applied below, where padding can be left out
         }
-        if config.repetition_penalty != 1.0:
+        if params.repetition_penalty != 1.0:
             # generate's own penalty would count the left padding as tokens seen, so a padded
             # row would be penalised on the pad token (often also the end-of-sequence token)
             # and a batched reply would differ from the same prompt's reply alone.
             penalty = RepetitionPenaltyLogitsProcessor(
-                float(config.repetition_penalty), prompt_ignore_length=pad_lengths
+                float(params.repetition_penalty), prompt_ignore_length=pad_lengths
             )
             kwargs["logits_processor"] = LogitsProcessorList([penalty])
-        if config.greedy:  # silence the model's own sampling defaults
+        if params.greedy:  # silence the model's own sampling defaults
             kwargs.update(temperature=None, top_p=None, top_k=None)
         else:
-            kwargs.update(temperature=config.temperature, top_p=config.top_p)
+            kwargs.update(temperature=params.temperature, top_p=params.top_p)
         return kwargs
 
 
@@ -208,14 +221,8 @@ class EndpointGenerator:
             count_tokens=estimate_prompt_tokens,
             budget=self.config.prompt_budget,
         )
-        config = self.config
-        return ChatRequest(
-            messages=prompt.messages,
-            max_tokens=config.max_new_tokens,
-            temperature=0.0 if config.greedy else config.temperature,
-            top_p=None if config.greedy else config.top_p,
-            seed=config.seed,
-            stop=prompt.stop,
+        return ChatRequest.sampled(
+            prompt.messages, self.config.params, stop=prompt.stop, seed=self.config.seed
         )
 
     def generate(

@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
 
+from inference.messages_api import ChatRequest
 from inference.prompt import Turn
 from training.evaluation.contexts import EvalContext
-from training.evaluation.endpoint import ChatEndpoint, ChatRequest, EndpointRejected, Progress
+from training.evaluation.endpoint import ChatEndpoint, EndpointRejected, Progress
 
 DIMENSIONS: dict[str, int] = {"content": 2, "empathy": 2, "helpfulness": 2, "safety": 1}
 PROMPT_RESOURCE = "judge_prompt.md"
