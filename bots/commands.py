@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bots.texts import text as say
+from safety import SafetyPolicy
 from soulchat.locales import LANGUAGES
 
 Surface = str  # "console" or "chat" (every chat platform)
@@ -27,7 +28,9 @@ class Choice:
 @dataclass(frozen=True)
 class Argument:
     name: str  # as Discord shows the option
-    choices: Callable[[], tuple[Choice, ...]]  # read when the menus are built
+    # What may be given, in a language; read when menus are built (regions come from the
+    # crisis resources file the safety policy loaded).
+    choices: Callable[[SafetyPolicy, str], tuple[Choice, ...]]
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,16 @@ class Command:
         return say(locale, f"command.{self.name}")
 
 
-def _languages() -> tuple[Choice, ...]:
+AUTO = "auto"  # /region auto: decide from the client and the deployment again
+
+
+def _languages(safety: SafetyPolicy, locale: str) -> tuple[Choice, ...]:
     return tuple(Choice(language.code, language.native) for language in LANGUAGES)
+
+
+def _regions(safety: SafetyPolicy, locale: str) -> tuple[Choice, ...]:
+    regions = tuple(Choice(code, name) for code, name in safety.region_choices(locale))
+    return (*regions, Choice(AUTO, say(locale, "region_auto_label")))
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -51,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("resources"),
     Command("human"),
     Command("lang", argument=Argument("language", _languages)),
+    Command("region", argument=Argument("region", _regions)),
     Command("help"),
     Command("quit", frozenset({CONSOLE})),
 )
@@ -79,9 +91,8 @@ def help_text(locale: str, surface: Surface) -> str:
     return "\n".join(lines)
 
 
-def choices_text(command: Command) -> str:
+def choices_text(command: Command, safety: SafetyPolicy, locale: str) -> str:
     """ "/lang en (English), /lang zh (中文)": how to give the argument."""
     assert command.argument is not None
-    return ", ".join(
-        f"/{command.name} {choice.value} ({choice.label})" for choice in command.argument.choices()
-    )
+    choices = command.argument.choices(safety, locale)
+    return ", ".join(f"/{command.name} {choice.value} ({choice.label})" for choice in choices)

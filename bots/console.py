@@ -26,7 +26,7 @@ from bots.notices import Button, Notice
 from bots.runtime import open_runtime
 from bots.texts import text as say
 from soulchat.config import Settings
-from soulchat.locales import from_client_tag
+from soulchat.locales import from_client_tag, region_from_client_tag
 
 PLATFORM = "console"
 
@@ -119,7 +119,9 @@ async def chat(
         await service.commands.set_locale(PLATFORM, user, locale)
         out.write(f"[SoulChat] {say(locale, 'disclaimer')}\n")
         await service.commands.mark_disclosed(PLATFORM, user)
-        out.write(f"[SoulChat] {runtime.safety.resources_text(locale)}\n")
+        tag = os.environ.get("LANG")  # "en_AU.UTF-8" says where, for the crisis lines
+        region = runtime.safety.region_for(client_tag=tag)
+        out.write(f"[SoulChat] {runtime.safety.resources_text(locale, region=region)}\n")
         if interactive:
             out.write(f"[SoulChat] {commands.help_text(locale, commands.CONSOLE)}\n")
         out.flush()
@@ -137,11 +139,13 @@ async def chat(
                 break
             action = sink.choice(line)
             if action is not None:
-                await desk.action(user, action, send=sink.show)
+                await desk.action(user, action, send=sink.show, client_locale=tag)
             elif parsed is not None:
                 await desk.command(
-                    user, line, send=sink.show, client_locale=None, surface=commands.CONSOLE
+                    user, line, send=sink.show, client_locale=tag, surface=commands.CONSOLE
                 )
             else:
-                await service.receive(Inbound(PLATFORM, user, line, locale=locale), sink)
+                hinted = region_from_client_tag(tag)
+                inbound = Inbound(PLATFORM, user, line, locale=locale, region=hinted)
+                await service.receive(inbound, sink)
                 await service.wait_idle(PLATFORM, user)

@@ -27,7 +27,7 @@ from bots.inbound import clean_text
 from bots.notices import Button, Notice, NoticeSender
 from bots.texts import text as say
 from safety import SafetyPolicy
-from soulchat.locales import CODES, from_client_tag, is_supported
+from soulchat.locales import CODES, from_client_tag, is_supported, region_from_client_tag
 from soulchat.store import UserRecord
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class Request:
     user_id: str
     argument: str
     locale: str
+    region: str | None  # whose crisis lines this person gets
     send: NoticeSender
     surface: commands.Surface = commands.CHAT
 
@@ -88,6 +89,7 @@ class FrontDesk:
             "resources": self._resources,
             "human": self._human,
             "lang": self._lang,
+            "region": self._region,
             "help": self._help,
         }
         # Every command of the table has a handler here (the console's /quit is the console's).
@@ -107,6 +109,7 @@ class FrontDesk:
     ) -> None:
         user = await self.account.user(self.platform, user_id)  # one store trip per message
         locale = self._locale_of(user, client_locale)
+        region = self.safety.region_for(chosen=user.region, client_tag=client_locale)
         verdict = self.flood.check(user_id)
         if verdict is not FloodVerdict.ACCEPT:
             if verdict is FloodVerdict.REJECT_WITH_NOTICE:
@@ -115,18 +118,19 @@ class FrontDesk:
         words = clean_text(raw)
         parsed = commands.parse(words)
         if parsed is not None:
-            await self._command(user_id, parsed, locale, send)
+            await self._command(Request(user_id, parsed[1], locale, region, send), parsed[0])
             return
-        inbound = Inbound(self.platform, user_id, words, message_id, locale)
+        hinted = region_from_client_tag(client_locale)
+        inbound = Inbound(self.platform, user_id, words, message_id, locale, hinted)
         if user.consent_at is None:
-            await self._hold(user_id, inbound, locale, send=send, sink=sink)
+            await self._hold(user_id, inbound, locale, region, send=send, sink=sink)
             return
         await self.service.receive(inbound, sink)
 
     async def not_text(
         self, user_id: str, *, send: NoticeSender, client_locale: str | None
     ) -> None:
-        locale = await self.locale(user_id, client_locale)
+        locale, _ = await self._where(user_id, client_locale)
         if self.flood.check(user_id) is FloodVerdict.ACCEPT:
             await send(Notice(say(locale, "not_text")))
 
@@ -141,26 +145,18 @@ class FrontDesk:
     ) -> None:
         """A command from a platform's own command UI (Discord's slash commands, the
         console)."""
-        locale = await self.locale(user_id, client_locale)
-        parsed = commands.parse(words) or ("help", "")
-        await self._command(user_id, parsed, locale, send, surface)
+        locale, region = await self._where(user_id, client_locale)
+        name, argument = commands.parse(words) or ("help", "")
+        await self._command(Request(user_id, argument, locale, region, send, surface), name)
 
-    async def _command(
-        self,
-        user_id: str,
-        parsed: tuple[str, str],
-        locale: str,
-        send: NoticeSender,
-        surface: commands.Surface = commands.CHAT,
-    ) -> None:
-        name, argument = parsed
-        known = commands.find(name, surface)
+    async def _command(self, request: Request, name: str) -> None:
+        known = commands.find(name, request.surface)
         handler = self._handlers.get(name) if known is not None else None
-        await (handler or self._help)(Request(user_id, argument, locale, send, surface))
+        await (handler or self._help)(request)
 
     # -- the commands (one handler per entry of bots/commands.py) ---------------------------
     async def _start(self, request: Request) -> None:
-        await request.send(self.welcome(request.locale))
+        await request.send(self.welcome(request.locale, request.region))
 
     async def _reset(self, request: Request) -> None:
         await self.account.reset(self.platform, request.user_id)
@@ -174,7 +170,8 @@ class FrontDesk:
         await request.send(Notice(say(request.locale, "forget_confirm"), buttons))
 
     async def _resources(self, request: Request) -> None:
-        await request.send(Notice(self.safety.resources_text(request.locale)))
+        lines = self.safety.resources_text(request.locale, region=request.region)
+        await request.send(Notice(lines))
 
     async def _human(self, request: Request) -> None:
         user = await self.account.user(self.platform, request.user_id)
@@ -185,28 +182,47 @@ class FrontDesk:
         if alerted:
             await request.send(Notice(say(request.locale, "handover.human_requested")))
             return
-        resources = self.safety.resources_text(request.locale)
+        resources = self.safety.resources_text(request.locale, region=request.region)
         await request.send(Notice(say(request.locale, "human_unavailable") + "\n\n" + resources))
 
     async def _lang(self, request: Request) -> None:
         wanted = request.argument.lower()
         if not is_supported(wanted):
-            lang = commands.find("lang", request.surface)
-            assert lang is not None
-            choices = commands.choices_text(lang)
+            choices = self._choices("lang", request)
             await request.send(Notice(say(request.locale, "language_choose", choices=choices)))
             return
         await self.account.set_locale(self.platform, request.user_id, wanted)
         await request.send(Notice(say(wanted, "language_set")))
 
+    async def _region(self, request: Request) -> None:
+        wanted = request.argument.strip()
+        if wanted.lower() == commands.AUTO:
+            await self.account.set_region(self.platform, request.user_id, None)
+            await request.send(Notice(say(request.locale, "region_auto")))
+            return
+        code = self.safety.known_region(wanted)
+        if code is None:
+            choices = self._choices("region", request)
+            await request.send(Notice(say(request.locale, "region_choose", choices=choices)))
+            return
+        await self.account.set_region(self.platform, request.user_id, code)
+        name = dict(self.safety.region_choices(request.locale))[code]
+        lines = self.safety.resources_text(request.locale, region=code)
+        await request.send(Notice(say(request.locale, "region_set", region=name) + "\n\n" + lines))
+
+    def _choices(self, name: str, request: Request) -> str:
+        command = commands.find(name, request.surface)
+        assert command is not None
+        return commands.choices_text(command, self.safety, request.locale)
+
     async def _help(self, request: Request) -> None:
         await request.send(Notice(commands.help_text(request.locale, request.surface)))
 
-    def welcome(self, locale: str) -> Notice:
+    def welcome(self, locale: str, region: str | None) -> Notice:
         days = self.retention_days
         retention = say(locale, "retention", days=days) if days else ""
         text = say(locale, "welcome", retention=retention)
-        text += "\n\n" + self.safety.resources_text(locale)
+        text += "\n\n" + self.safety.resources_text(locale, region=region)
         buttons = (
             Button(say(locale, "consent_accept"), "consent:yes"),
             Button(say(locale, "consent_decline"), "consent:no"),
@@ -217,7 +233,7 @@ class FrontDesk:
     async def action(
         self, user_id: str, action: str, *, send: NoticeSender, client_locale: str | None = None
     ) -> None:
-        locale = await self.locale(user_id, client_locale)
+        locale, region = await self._where(user_id, client_locale)
         if action == "consent:yes":
             await self.account.set_consent(self.platform, user_id, True)
             await send(Notice(say(locale, "consent_given")))
@@ -226,7 +242,7 @@ class FrontDesk:
             self._held.pop(user_id, None)
             await self.account.forget(self.platform, user_id)  # not even the user id stays
             text = say(locale, "consent_declined") + "\n\n"
-            await send(Notice(text + self.safety.resources_text(locale)))
+            await send(Notice(text + self.safety.resources_text(locale, region=region)))
         elif action == "forget:yes":
             self._held.pop(user_id, None)
             self.flood.forget(user_id)
@@ -240,7 +256,14 @@ class FrontDesk:
 
     # -- before consent -----------------------------------------------------------------------
     async def _hold(
-        self, user_id: str, inbound: Inbound, locale: str, *, send: NoticeSender, sink: ReplySink
+        self,
+        user_id: str,
+        inbound: Inbound,
+        locale: str,
+        region: str | None,
+        *,
+        send: NoticeSender,
+        sink: ReplySink,
     ) -> None:
         self.evict_idle()
         held = self._held.pop(user_id, None) or _Held()
@@ -252,10 +275,12 @@ class FrontDesk:
         if inbound.text and len(held.messages) < MAX_HELD:
             held.messages.append(inbound)
         held.sink = sink
-        notice = self.safety.crisis_notice(locale, await self.service.screen([str(inbound.text)]))
+        assessment = await self.service.screen([str(inbound.text)])
+        notice = self.safety.crisis_notice(locale, assessment, region=region)
         if notice:  # a person at risk sees help before any consent question
             await send(Notice(notice))
-        await send(self.welcome(locale) if first else Notice(say(locale, "consent_needed")))
+        welcome = self.welcome(locale, region)
+        await send(welcome if first else Notice(say(locale, "consent_needed")))
 
     async def _release(self, user_id: str) -> None:
         held = self._held.pop(user_id, None)
@@ -264,7 +289,9 @@ class FrontDesk:
         # One message and one turn: they were written as one thought, waiting for an answer.
         last = held.messages[-1]
         words = "\n".join(str(inbound.text) for inbound in held.messages)
-        merged = Inbound(last.platform, last.user_id, words, last.message_id, last.locale)
+        merged = Inbound(
+            last.platform, last.user_id, words, last.message_id, last.locale, last.region
+        )
         await self.service.receive(merged, held.sink)
 
     def evict_idle(self) -> None:
@@ -290,15 +317,23 @@ class FrontDesk:
             return say(locale, "not_invited")
         return " ".join(say(code, "not_invited") for code in CODES)
 
-    def apology(self, locale: str | None) -> str:
+    def apology(self, locale: str | None, client_tag: str | None = None) -> str:
         """Never silence: something went wrong here, with the crisis lines (they need no
         database or model)."""
         chosen = locale or self.default_locale
-        return say(chosen, "failed_here") + "\n\n" + self.safety.resources_text(chosen)
+        region = self.safety.region_for(client_tag=client_tag)
+        lines = self.safety.resources_text(chosen, region=region)
+        return say(chosen, "failed_here") + "\n\n" + lines
 
     # -- language ---------------------------------------------------------------------------
     async def locale(self, user_id: str, client_locale: str | None) -> str:
-        return self._locale_of(await self.account.user(self.platform, user_id), client_locale)
+        return (await self._where(user_id, client_locale))[0]
+
+    async def _where(self, user_id: str, client_locale: str | None) -> tuple[str, str | None]:
+        """The person's language, and the region whose crisis lines they get."""
+        user = await self.account.user(self.platform, user_id)
+        region = self.safety.region_for(chosen=user.region, client_tag=client_locale)
+        return self._locale_of(user, client_locale), region
 
     def _locale_of(self, user: UserRecord, client_locale: str | None) -> str:
         if user.locale:

@@ -49,6 +49,15 @@ class UserCommands:
         if state is not None:
             state.locale = locale
 
+    async def set_region(self, platform: str, user_id: str, region: str | None) -> None:
+        """The person's own choice of region for their crisis lines; None: decide again from
+        their client and the deployment's default."""
+        user = await self.user(platform, user_id)
+        await self.threads.run(self.store.set_region, user.id, region)
+        state = self.states.get(platform, user_id)
+        if state is not None:
+            state.chosen_region = region
+
     async def reset(self, platform: str, user_id: str) -> None:
         """Close the open conversation; the next message starts a new one."""
         await self._stop_turn(platform, user_id)

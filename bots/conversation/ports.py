@@ -19,7 +19,7 @@ class Inbound:
     text: str | bytes
     message_id: str | None = None
     locale: str | None = None
-    region: str | None = None  # from the client, when it says (e.g. Telegram's "en-AU")
+    region: str | None = None  # what the client's language tag says ("en-AU": AU), if anything
 
 
 class ReplySink(Protocol):

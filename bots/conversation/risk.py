@@ -120,7 +120,7 @@ class RiskResponse:
         recent = now - state.crisis_sent_at < CRISIS_REPEAT_S
         if recent and assessment.tier <= state.crisis_sent_tier:
             return
-        text = self.safety.crisis_reply(state.locale, assessment)
+        text = self.safety.crisis_reply(state.locale, assessment, region=state.region)
         if not text:
             return
         await state.sink.notice(text)
@@ -132,7 +132,8 @@ class RiskResponse:
         tier = state.risk_tier
         latched = state.latched_to is not None
         if tier >= self.safety.notice_tier and not state.resources_shown and not latched:
-            await sink.notice(self.safety.resources_footer(state.locale, tier))
+            footer = self.safety.resources_footer(state.locale, tier, region=state.region)
+            await sink.notice(footer)
             categories = state.risk.categories(datetime.now(UTC))
             await self.resources_shown(state, tier, categories, "footer")
         state.resources_shown = False

@@ -150,11 +150,20 @@ class ConversationService:
         state = self.states.get(inbound.platform, inbound.user_id)
         if state is None:
             state = await self.threads.run(
-                load_state, self.store, self.settings, self.escalation, inbound, text, sink
+                load_state,
+                self.store,
+                self.settings,
+                self.escalation,
+                inbound,
+                text,
+                sink,
+                self.safety.default_region,
             )
             self.states.put(inbound.platform, inbound.user_id, state)
         elif state.case_id is not None:
             await self.threads.run(self._refresh, state)  # claimed in another process?
+        if inbound.region is not None:  # the client may say something new
+            state.hinted_region = inbound.region
         state.sink = LatchGate(sink, state)
         state.last_active = time.monotonic()
         return state

@@ -30,7 +30,6 @@ class ConversationState:
     user_id: int
     conversation_id: int
     locale: str
-    region: str | None
     sink: ReplySink  # the newest message's; a turn keeps the one it started with
     risk: ConversationRisk
     # The latest user messages, screened together so risk spread over several is seen.
@@ -46,6 +45,15 @@ class ConversationState:
     crisis_sent_tier: int = 0
     task: asyncio.Task[None] | None = None
     last_active: float = field(default_factory=time.monotonic)
+    # Whose crisis lines the person gets: their own /region, else what their client's tag
+    # says, else the deployment's default; None: their language's.
+    chosen_region: str | None = None
+    hinted_region: str | None = None
+    default_region: str | None = None
+
+    @property
+    def region(self) -> str | None:
+        return self.chosen_region or self.hinted_region or self.default_region
 
     @property
     def risk_tier(self) -> int:
@@ -110,6 +118,7 @@ def load_state(
     inbound: Inbound,
     text: str,
     sink: ReplySink,
+    default_region: str | None = None,
 ) -> ConversationState:
     """A person's state from the store (blocking). Their risk outlives a restart and a
     /reset: the person keeps their safety prompt."""
@@ -119,8 +128,9 @@ def load_state(
         store.set_locale(user.id, locale)
     conversation_id = store.open_conversation(user.id)
     risk = risk_from(store.risk_history(user.id), settings.safety.risk_decay_hours)
-    region = inbound.region  # REGION: the user's own choice first, once the store has it
-    state = ConversationState(user.id, conversation_id, locale, region, sink, risk)
+    state = ConversationState(user.id, conversation_id, locale, sink, risk)
+    state.chosen_region, state.hinted_region = user.region, inbound.region
+    state.default_region = default_region
     state.disclosed_at = user.ai_disclosed_at
     refresh_case(state, escalation)
     recent = store.recent_messages(conversation_id, 2 * WINDOW_MESSAGES)

@@ -343,7 +343,8 @@ def _slash(bot: SoulChatDiscord, command: commands.Command) -> app_commands.Comm
     async def with_argument(interaction: discord.Interaction[Any], argument: str) -> None:
         await bot.slash(interaction, f"/{command.name} {argument}")
 
-    choices = [app_commands.Choice(name=c.label, value=c.value) for c in command.argument.choices()]
+    offered = command.argument.choices(bot.runtime.safety, "en")
+    choices = [app_commands.Choice(name=c.label, value=c.value) for c in offered]
     callback = app_commands.rename(argument=command.argument.name)(with_argument)
     callback = app_commands.describe(argument=summary)(callback)
     callback = app_commands.choices(argument=choices)(callback)

@@ -165,7 +165,7 @@ class TelegramBot:
             return
         # Never silence: say so, with the crisis lines (they need no database or model).
         user, chat = update.effective_user, update.effective_chat
-        text = self.desk.apology(from_client_tag(user.language_code))
+        text = self.desk.apology(from_client_tag(user.language_code), user.language_code)
         message = update.effective_message
         private = chat.type == ChatType.PRIVATE
         channel = TelegramChannel(

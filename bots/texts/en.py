@@ -75,4 +75,8 @@ MESSAGES: dict[str, str] = {
     "command.help": "What SoulChat is and how to use it",
     "command.quit": "Leave",
     "not_invited": "Sorry, this bot is only open to invited users for now.",
+    "region_choose": "Which country or region are you in? I'll show you its crisis lines: {choices}.",
+    "region_set": "Okay: the crisis lines I show you are now those for {region}.",
+    "region_auto": "Okay: I'll choose crisis lines from your app's language settings again.",
+    "region_auto_label": "decide from my app's settings",
 }

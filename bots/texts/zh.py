@@ -75,4 +75,8 @@ MESSAGES: dict[str, str] = {
     "command.help": "SoulChat 是什么、怎么用",
     "command.quit": "退出",
     "not_invited": "抱歉，这个机器人目前只对受邀用户开放。",
+    "region_choose": "你在哪个国家或地区？我会显示当地的心理援助热线：{choices}。",
+    "region_set": "好的：现在显示的是{region}的热线。",
+    "region_auto_label": "按我的应用设置",
+    "region_auto": "好的：我会重新按你的应用语言设置来选择热线。",
 }

@@ -4,6 +4,7 @@ real service, embedded queue and SQLite store (fake model)."""
 from __future__ import annotations
 
 import asyncio
+import string
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -18,9 +19,10 @@ from bots.notices import Notice
 from bots.runtime import open_service
 from bots.texts import TEXTS
 from soulchat.config import Settings
-from soulchat.locales import CODES, from_client_tag
+from soulchat.locales import CODES, FALLBACK, from_client_tag
 from soulchat.store.models import Message, User
 from tests.bots.test_service import SAFE_REPLY, RecordingSink, ScriptedBackend
+from tests.waiting import HANG_S
 
 PLATFORM = "test"
 
@@ -161,5 +163,48 @@ def test_client_language_tags(tag: Any, locale: Any) -> None:
     assert from_client_tag(tag) == locale
 
 
-def test_both_languages_have_every_text() -> None:
-    assert set(TEXTS["en"]) == set(TEXTS["zh"])
+async def test_crisis_lines_follow_the_region_the_client_says_then_the_persons_choice(
+    desk: FrontDesk,
+) -> None:
+    screen = Screen()
+    desk.flood = FloodGuard(50, 60)  # more messages than the fixture's flood limit lets through
+
+    async def say_as(words: str, tag: str = "en-AU") -> str:
+        await desk.text("kim", words, send=screen.send, sink=screen.sink, client_locale=tag)
+        await asyncio.wait_for(desk.service.wait_idle(PLATFORM, "kim"), HANG_S)
+        return "\n".join(notice.text for notice in screen.notices)
+
+    welcome = await say_as("hi")  # before consent, the welcome's lines are Australia's
+    assert "13 11 14" in welcome and "988" not in welcome
+    await desk.action("kim", "consent:yes", send=screen.send, client_locale="en-AU")
+    await say_as("I want to end my life tonight")
+    crisis, footer = screen.sink.of("notice")[-2:]  # at once, and with the reply
+    assert "13 11 14" in crisis and "000" in crisis and "988" not in crisis
+    assert "000" in footer and "988" not in footer
+
+    screen.notices.clear()
+    offered = await say_as("/region")
+    assert all(f"/region {code}" in offered for code in ("AU", "CA", "IN", "TW", "auto"))
+    chosen = await say_as("/region in")
+    assert "14416" in chosen and "112" in chosen
+    user = await desk.account.user(PLATFORM, "kim")
+    assert user.region == "IN"  # kept in the store, so it outlives a restart
+    screen.notices.clear()
+    lines = await say_as("/resources")
+    assert "14416" in lines and "13 11 14" not in lines  # the choice beats the client's tag
+    await say_as("/region auto")
+    assert (await desk.account.user(PLATFORM, "kim")).region is None
+    screen.notices.clear()
+    assert "13 11 14" in await say_as("/resources")
+
+
+def test_every_language_has_every_text_with_the_same_placeholders() -> None:
+    english = TEXTS[FALLBACK]
+    for code in CODES:
+        assert set(TEXTS[code]) == set(english), code
+        for key, text in TEXTS[code].items():
+            assert _placeholders(text) == _placeholders(english[key]), (code, key)
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
