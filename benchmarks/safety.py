@@ -18,6 +18,13 @@
    the second held-out suite (``tests/safety/holdout2``: written on the day the semantic layer
    was added, first scored after its head and thresholds were fixed: the honest figure for
    messages nobody has seen).
+3. Shapes: one message of 400 and of 4,096 characters (Telegram's limit) made of one thing
+   repeated - ordinary prose, digits, spaced digits, Chinese numerals, negations, Chinese
+   negations, emoji, risk words, questions, whitespace - screened by the lexicon and by the
+   fast layers, and the ratio of the two costs per shape: about 10 (4,096 / 400) when the
+   cost is linear in the length, as the lexicon's rules are by construction
+   (``safety.regex_shape``). Timed in CPU time of the screening thread (median of
+   ``--reps`` x 3 runs), so another process on the same core does not inflate the long runs.
 
     .venv/bin/python benchmarks/safety.py
 
@@ -95,6 +102,48 @@ def long_message_ms(screen: RiskScreen, cases: list[Case], reps: int) -> dict[st
     return figures
 
 
+SHAPE_CHARS = (400, 4096)  # a chat message; the longest one Telegram delivers
+SHAPES = {
+    "prose": "",  # the benign suite's messages, one after another
+    "digits": "1",
+    "spaced_digits": "1 ",
+    "chinese_numerals": "一",
+    "negations": "not ",
+    "chinese_negations": "我不想",
+    "emoji": "💊",
+    "risk_words": "I want to kill myself tonight ",
+    "questions": "how many ",
+    "whitespace": " ",
+}
+
+
+def shape_text(unit: str, chars: int) -> str:
+    return (unit * (chars // len(unit) + 1))[:chars]
+
+
+def shape_costs(screen: RiskScreen, cases: list[Case], reps: int) -> dict[str, Any]:
+    """CPU milliseconds for one message of each shape at 400 and 4,096 characters (median
+    of ``reps`` runs), and their ratio."""
+    prose = " ".join(m for case in cases if case.suite == "benign" for m in case.messages)
+    figures: dict[str, Any] = {}
+    for name, unit in SHAPES.items():
+        row: dict[str, float] = {}
+        for chars in SHAPE_CHARS:
+            text = shape_text(unit or prose, chars)
+            runs = []
+            for _ in range(reps):
+                started = time.thread_time()
+                screen.assess_conversation([text])
+                runs.append(time.thread_time() - started)
+            row[f"ms_{chars}"] = round(statistics.median(runs) * 1000, 3)
+        row["ratio"] = round(
+            row[f"ms_{SHAPE_CHARS[1]}"] / max(row[f"ms_{SHAPE_CHARS[0]}"], 1e-6), 2
+        )
+        figures[name] = row
+    figures["max_ratio"] = max(row["ratio"] for row in figures.values())
+    return figures
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -168,6 +217,9 @@ def main() -> None:
             3,
         )
     result["p99_target_ms"] = 5.0
+    for name in ("lexicon", "fast"):
+        result[name]["shapes"] = shape_costs(screens[name], cases, args.reps * 3)
+        log(f"{name} shapes: {result[name]['shapes']}")
     held_out = {name: load_cases(path) for name, path in HOLDOUTS.items() if path.is_dir()}
     for name, screen in screens.items():
         result[name]["quality"] = quality(screen, cases)

@@ -4,6 +4,12 @@ A rule is data: a regular expression over *normalised* text (see ``safety.normal
 optional ``exclude`` expression for idioms, negations and accidents ("kill the process",
 "I cut myself shaving", "想死你了"). An exclusion only cancels a hit it overlaps, so "I don't
 know why, I want to kill myself" still matches while "I don't want to kill myself" does not.
+
+Every pattern and exclusion is linear in the length of the text by construction, and a rule
+that is not is refused when it is compiled (``safety.regex_shape`` reads this from the
+pattern's structure): each quantifier has a maximum, so one match attempt reads at most
+``MAX_REACH`` characters from where it starts, and no repeated group can split the same text
+into its repetitions in two ways. Python's ``re`` backtracks; that is what bounds its work.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
+
+from safety.regex_shape import Shape, shape
 
 # "abuse" is always present for abuse; a subtype joins it when the message says which.
 CATEGORIES: frozenset[str] = frozenset(
@@ -65,6 +74,11 @@ ROLES: frozenset[str] = frozenset(Role.__args__)  # type: ignore[attr-defined]
 # How far either side of a hit an exclusion may look. Exclusions are short phrases, so a
 # small window keeps matching cheap on long messages.
 _EXCLUDE_WINDOW = 60
+# The most characters one match attempt of a pattern or an exclusion may read from where it
+# starts, lookaheads included. Words are read up to 40 characters (``\w{1,40}``), numbers up
+# to nine digits, and a rule that pairs two phrases looks at most 200 characters from the one
+# to the other (``.{0,200}``); the longest rule reads about 540.
+MAX_REACH = 600
 
 
 @dataclass(frozen=True)
@@ -109,10 +123,32 @@ def _compile(rule: Rule) -> _Compiled:
         exclude = re.compile(rule.exclude) if rule.exclude else None
     except re.error as exc:
         raise ValueError(f"rule {rule.id}: invalid regular expression: {exc}") from exc
+    for part, source in (("pattern", rule.pattern), ("exclude", rule.exclude)):
+        problem = nonlinear(source) if source else ""
+        if problem:
+            raise ValueError(f"rule {rule.id}: {part} {problem}")
     # A pattern that matches nothing at all would fire on every message.
     if pattern.search("") is not None:
         raise ValueError(f"rule {rule.id}: pattern matches the empty string")
     return _Compiled(rule, pattern, exclude)
+
+
+@lru_cache(maxsize=1024)
+def pattern_shape(source: str) -> Shape:
+    """The shape of a rule's pattern or exclusion (``safety.regex_shape``), computed once."""
+    return shape(source)
+
+
+def nonlinear(source: str) -> str:
+    """Why matching ``source`` could cost more than linear time, or "" if it cannot."""
+    found = pattern_shape(source)
+    if found.reach is None:
+        return "has an unbounded quantifier (*, + or {n,}): give it a maximum, e.g. {0,40}"
+    if found.reach > MAX_REACH:
+        return f"reads up to {found.reach} characters from one position (at most {MAX_REACH})"
+    if found.hazards:
+        return f"can split the same text in more than one way: {found.hazards[0]}"
+    return ""
 
 
 class RuleSet:

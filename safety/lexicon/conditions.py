@@ -25,7 +25,7 @@ _SELF_HARM_ACTS = (
     r"(?:kill|hurt|cut|burn|end|drown|hang|punish) (?:my ?self|me)|die\b|jump\b|end it"
     r"|stop eating|walk into traffic"
 )
-_DAYS = r"(?:\d+|two|three|four|five|six|seven|several|many|a few) (?:days|nights)"
+_DAYS = r"(?:\d{1,9}|two|three|four|five|six|seven|several|many|a few) (?:days|nights)"
 
 EN: list[Rule] = [
     Rule(
@@ -41,8 +41,8 @@ EN: list[Rule] = [
     Rule(
         "en.command_voices_others",
         rf"\b(?:voices?|voice in my head|god|the devil|demons?) (?:keeps? |are |is )?{_COMMAND}"
-        r" me (?:to )?(?:kill|hurt|stab|attack|poison|punish) (?:him|her|them|my \w+|people"
-        r"|someone|everyone|the \w+)",
+        r" me (?:to )?(?:kill|hurt|stab|attack|poison|punish) (?:him|her|them|my \w{1,40}|people"
+        r"|someone|everyone|the \w{1,40})",
         3,
         PSYCHOSIS_OTHERS,
     ),
@@ -50,8 +50,8 @@ EN: list[Rule] = [
         "en.psychosis",
         r"\b(?:hearing|hear|heard) (?:voices|a voice|things that arent there)\b"
         r"|\bvoices? in my head\b|\bthe voices (?:are|keep|say|said|told|wont|got|getting)\b"
-        r"|\b(?:is|are|keeps?) poisoning (?:me|us|our \w+|my \w+)\b"
-        r"|\b(?:put|implanted|planted) (?:a |an )?(?:\w+ )?(?:chip|tracker|device|implant) in my\b"
+        r"|\b(?:is|are|keeps?) poisoning (?:me|us|our \w{1,40}|my \w{1,40})\b"
+        r"|\b(?:put|implanted|planted) (?:a |an )?(?:\w{1,40} )?(?:chip|tracker|device|implant) in my\b"
         r"|\b(?:they|people|someone|the government|the cia|the fbi|my neighbou?rs?) (?:are|is|keep)"
         r" (?:watching|following|tracking|poisoning|spying on|reading) (?:me|my (?:mind"
         r"|thoughts))\b|\b(?:put|implanted|planted) (?:a )?(?:chip|device|camera|tracker)s? in"
@@ -68,7 +68,7 @@ EN: list[Rule] = [
     Rule(
         "en.mania",
         rf"\b(?:havent|have not|hasnt|not|didnt|did not|no) (?:slept|sleep|needed sleep)"
-        rf" (?:in|for) {_DAYS}\b.*\b(?:god|chosen|invincible|immortal|cant die|can not die"
+        rf" (?:in|for) {_DAYS}\b.{{0,200}}\b(?:god|chosen|invincible|immortal|cant die|can not die"
         r"|cannot die|can fly|genius|messiah|special powers?|telepathic|destined|mission)\b"
         r"|\b(?:i am|im) (?:god|the chosen one|a prophet|the messiah|invincible|immortal)\b"
         r"|\bi (?:can|could) (?:fly|read (?:peoples|everyones|minds))\b",
@@ -83,8 +83,8 @@ EN: list[Rule] = [
         r"\b(?:i (?:can|could) fly|i (?:am|m) invincible|i (?:cant|cannot|can not|wont) die"
         r"|(?:im|i am) immortal|nothing can (?:hurt|kill|touch) me|(?:cars|bullets|they)"
         r" (?:cant|cannot|can not|wont) (?:hit|hurt|touch|kill) me)\b"
-        r".*\b(?:jump|roof|balcony|window|bridge|cliff|traffic|highway|drive|driving|prove)\b"
-        r"|\b(?:jump|roof|balcony|window|bridge|cliff|traffic|highway)\b.*\b(?:i (?:can|could)"
+        r".{0,200}\b(?:jump|roof|balcony|window|bridge|cliff|traffic|highway|drive|driving|prove)\b"
+        r"|\b(?:jump|roof|balcony|window|bridge|cliff|traffic|highway)\b.{0,200}\b(?:i (?:can|could)"
         r" fly|i (?:am|m) invincible|i (?:cant|cannot|can not|wont) die|nothing can (?:hurt"
         r"|kill) me)\b",
         3,
@@ -95,7 +95,7 @@ EN: list[Rule] = [
         r"\b(?:made|make|making) my ?self (?:throw up|puke|vomit|sick)\b|\bpurg(?:e|ed|ing)\b"
         r"|\bbinge(?:d|ing)? and purg|\bstarv(?:e|ing|ed) my ?self\b|\b(?:havent|have not"
         r"|hasnt|didnt|not) (?:eaten|eat|had (?:any )?food) (?:anything )?(?:in|for) "
-        rf"{_DAYS}\b|\b(?:taking|took|take|abusing) (?:\w+ )?laxatives\b|\b\d+ cal(?:ories)? a day\b"
+        rf"{_DAYS}\b|\b(?:taking|took|take|abusing) (?:\w{{1,40}} )?laxatives\b|\b\d{{1,9}} cal(?:ories)? a day\b"
         r"|\b0 cal\b|\bwater fast(?:ing)?\b|\bbmi (?:1[0-6]|[5-9])(?:\.\d)?\b|\bdiet pills\b|\bipecac\b"
         r"|\b(?:anorexi[ac]"
         r"|bulimi[ac]|pro ?ana|thinspo)\b|\bfingers? down my throat\b",
@@ -109,12 +109,12 @@ EN: list[Rule] = [
         r"\b(?:vomit(?:ing|ed)?|throwing up|threw up|puk(?:ing|ed)) (?:up )?blood\b"
         r"|\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)|heart (?:is )?"
         r"(?:racing|skipping|pounding|fluttering|beating weird)|heartbeat (?:is )?(?:all )?(?:weird"
-        r"|irregular|off|funny|skipping)|cramp(?:s|ing)?|black(?:ed)? out|coffee grounds|flutter\w*"
-        r"|fainted)\b.*\b(?:not eat|havent eaten|cal a day|diet pills|ipecac|bmi"
+        r"|irregular|off|funny|skipping)|cramp(?:s|ing)?|black(?:ed)? out|coffee grounds|flutter\w{0,40}"
+        r"|fainted)\b.{0,200}\b(?:not eat|havent eaten|cal a day|diet pills|ipecac|bmi"
         r"|no food|purg|throw(?:ing)? up|laxatives|starv|fasting|fast for)"
         r"|\b(?:not eat|havent eaten|no food|purg|throw(?:ing)? up|laxatives|starv|fasting|cal a day"
         r"|diet pills|ipecac|water fast"
-        r"|fast for)\w*\b.*\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)"
+        r"|fast for)\w{0,40}\b.{0,200}\b(?:fainted|passed out|blacked out|collapsed|chest (?:pain|hurts)"
         r"|heart (?:is )?(?:racing|skipping|pounding|fluttering))\b",
         3,
         EATING_MEDICAL,
@@ -132,7 +132,7 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.abuse_sexual",
-        r"\b(?:rap(?:e|ed|es|ing)|molest\w*|sexual(?:ly)? (?:assault\w*|abus\w*|harass\w*)"
+        r"\b(?:rap(?:e|ed|es|ing)|molest\w{0,40}|sexual(?:ly)? (?:assault\w{0,40}|abus\w{0,40}|harass\w{0,40})"
         r"|groom(?:ed|ing)|touch(?:es|ed|ing)? me (?:down there|there|inappropriately|at night)"
         r"|forced? me to (?:have sex|do sexual|touch)|incest|nudes?)\b",
         categories=frozenset({"abuse", "abuse_sexual"}),
@@ -186,7 +186,7 @@ ZH: list[Rule] = [
     ),
     Rule(
         "zh.mania",
-        r"(?:好几|几|[两三四五六七八九十]|\d+)(?:天|个晚上)(?:都)?没(?:有)?睡(?:觉)?.*(?:我是神|被选中"
+        r"(?:好几|几|[两三四五六七八九十]|\d{1,9})(?:天|个晚上)(?:都)?没(?:有)?睡(?:觉)?.{0,200}(?:我是神|被选中"
         r"|使命|死不了|会飞|识飞|无所不能|天才|救世主|超能力|拯救世界|无穷的能量)"
         r"|我是(?:神|上帝|救世主|被选中的人|天选之人)(?!经病)|我是来拯救世界的"
         r"|我(?:有|拥有)(?:超能力|特异功能)|我(?:会飞|死不了|刀枪不入)",
@@ -197,8 +197,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.mania_danger",
         r"(?:我会飞|我死不了|刀枪不入|没有什么能伤害我|撞不到我|伤不了我|杀不死我)"
-        r".*(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车|逆行|高速|证明)"
-        r"|(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车|逆行|高速).*(?:我会飞|我死不了|刀枪不入|没有什么能伤害我"
+        r".{0,200}(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车|逆行|高速|证明)"
+        r"|(?:跳|楼顶|天台|窗|阳台|桥|马路|飙车|逆行|高速).{0,200}(?:我会飞|我死不了|刀枪不入|没有什么能伤害我"
         r"|撞不到我|伤不了我|杀不死我)",
         3,
         PSYCHOSIS_SUICIDE,
@@ -206,9 +206,9 @@ ZH: list[Rule] = [
     Rule(
         "zh.eating_disorder",
         r"催吐|抠(?:喉|嗓子)|暴食(?:后|完)?(?:又)?(?:吐|催吐)|吃完(?:就|又)?(?:去)?(?:吐掉|抠)"
-        r"|(?:好几|几|[两三四五六七八九十]|\d+)天(?:都)?没(?:有)?吃(?:东西|饭|任何东西)|一天(?:只)?吃一(?:个|顿|点|口)"
+        r"|(?:好几|几|[两三四五六七八九十]|\d{1,9})天(?:都)?没(?:有)?吃(?:东西|饭|任何东西)|一天(?:只)?吃一(?:个|顿|点|口)"
         r"|(?:吃|用)泻药(?:减肥|瘦)|(?:厌食|暴食)症|饿(?:着)?自己|不敢吃(?:东西|饭)|绝食|减肥药|断食"
-        r"|每天只吃\d+卡|果导片|吐根|催吐药|bmi\s?(?:剩)?(?:1[0-6]|[5-9])(?:\.\d)?(?!\d)",
+        r"|每天只吃\d{1,9}卡|果导片|吐根|催吐药|bmi\s?(?:剩)?(?:1[0-6]|[5-9])(?:\.\d)?(?!\d)",
         2,
         EATING,
         exclude=r"没吃(?:饭)?(?:呢|吗)|绝食(?:抗议|示威)",
@@ -216,8 +216,8 @@ ZH: list[Rule] = [
     Rule(
         "zh.eating_emergency",
         r"(?:吐|呕)血|(?:晕倒|昏倒|晕过去|昏过去|心慌|心跳(?:好|很)?(?:快|乱|不齐)|胸(?:口)?(?:疼|痛|闷))"
-        r".*(?:没吃|不吃|催吐|泻药|节食|饿|一天(?:只)?吃一)|(?:没吃|不吃|催吐|泻药|节食|饿|一天(?:只)?吃一)"
-        r".*(?:晕倒|昏倒|晕过去|昏过去"
+        r".{0,200}(?:没吃|不吃|催吐|泻药|节食|饿|一天(?:只)?吃一)|(?:没吃|不吃|催吐|泻药|节食|饿|一天(?:只)?吃一)"
+        r".{0,200}(?:晕倒|昏倒|晕过去|昏过去"
         r"|心慌|心跳(?:好|很)?(?:快|乱|不齐)|胸(?:口)?(?:疼|痛|闷))",
         3,
         EATING_MEDICAL,

@@ -42,10 +42,10 @@ _DRUG_EN = (
     r"|sleeping tablets|iron tablets|antipsychotics?|stimulants?|adderall"
 )
 _AMOUNT_EN = (
-    r"(?<![\d.])(?:[1-9]\d|\d{3,})(?![\d.])|a (?:whole |full )?(?:bottle|pack|box|strip|handful)"
+    r"(?<![\d.])(?:[1-9]\d|\d{3,9})(?![\d.])|a (?:whole |full )?(?:bottle|pack|box|strip|handful)"
     r"|the (?:whole|entire|full) (?:bottle|pack|box|strip|months?|supply)|all (?:of )?(?:my|the"
-    r"|her|his|them|it)|everything in|a lot of|loads of|lots of|too many|so many|like \d+"
-    r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\w*"
+    r"|her|his|them|it)|everything in|a lot of|loads of|lots of|too many|so many|like \d{1,9}"
+    r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\w{0,40}"
 )
 _MEANS_EN = (
     r"rope|noose|gun|pistol|rifle|shotgun|firearm|bullets?|blade|razor|knife|pills|tablets"
@@ -63,27 +63,27 @@ EN: list[Rule] = [
         r"|fridge|cabinet|closet))\b"
         r"|\bknow (?:where|the (?:code|combination))\b|\b(?:is|are) (?:ready|here|tied|loaded)\b"
         r"|\bwith (?:a|the|my) (?:knife|gun|hammer|bat|blade|razor|rope|pills|axe|machete)\b"
-        r"|\bwhere (?:he|she|they|my \w+) keeps? (?:the|his|her|their)\b|\benough (?:saved"
+        r"|\bwhere (?:he|she|they|my \w{1,40}) keeps? (?:the|his|her|their)\b|\benough (?:saved"
         r"|left|here)\b",
         role="possession",
     ),
     Rule(
         "en.cue.overdose",
         rf"\b(?:took|tooked|tok|taken|swallowed|downed|popped|ate|injected|necked|chugged|od d|odd)"
-        rf" (?:\w+ ){{0,2}}(?:{_AMOUNT_EN})(?: \w+){{0,4}}? (?:{_DRUG_EN}|units|mg)\b"
-        rf"|\b(?:{_DRUG_EN}) (?:\w+ ){{0,2}}(?:took|swallowed|taken|injected) (?:\w+ ){{0,2}}"
+        rf" (?:\w{{1,40}} ){{0,2}}(?:{_AMOUNT_EN})(?: \w{{1,40}}){{0,4}}? (?:{_DRUG_EN}|units|mg)\b"
+        rf"|\b(?:{_DRUG_EN}) (?:\w{{1,40}} ){{0,2}}(?:took|swallowed|taken|injected) (?:\w{{1,40}} ){{0,2}}"
         rf"(?:{_AMOUNT_EN})\b"
-        r"|\b(?:took|swallowed|drank|ingested|injected) (?:\w+ ){0,3}(?:bleach|pesticide"
+        r"|\b(?:took|swallowed|drank|ingested|injected) (?:\w{1,40} ){0,3}(?:bleach|pesticide"
         r"|paraquat|antifreeze|poison|weed ?killer|drain cleaner|a razor blade|batteries)\b",
         role="overdose",
-        exclude=r"\b(?:took|taken|take) (?:\w+ ){0,5}(?:for (?:my|a|the) (?:headache|cold|pain"
+        exclude=r"\b(?:took|taken|take) (?:\w{1,40} ){0,5}(?:for (?:my|a|the) (?:headache|cold|pain"
         r"|period|cramps|back|fever|allergies)|as prescribed|with (?:food|breakfast))\b",
     ),
     Rule(
         "en.cue.ingestion",
-        rf"\b(?:took|taken|swallowed|downed|popped|injected|mixed) (?:\w+ ){{0,4}}(?:{_DRUG_EN})\b",
+        rf"\b(?:took|taken|swallowed|downed|popped|injected|mixed) (?:\w{{1,40}} ){{0,4}}(?:{_DRUG_EN})\b",
         role="ingestion",
-        exclude=r"\b(?:took|taken|take) (?:\w+ ){0,5}(?:for (?:my|a|the) (?:headache|cold|pain"
+        exclude=r"\b(?:took|taken|take) (?:\w{1,40} ){0,5}(?:for (?:my|a|the) (?:headache|cold|pain"
         r"|period|cramps|back|fever|allergies)|as prescribed|with (?:food|breakfast))\b",
     ),
     Rule(
@@ -100,18 +100,18 @@ EN: list[Rule] = [
     Rule(
         "en.cue.location",
         r"\b(?:im|i am|i m|sitting|standing|lying|laying|sat|stood|waiting|already|now)"
-        r" (?:\w+ ){0,2}"
+        r" (?:\w{1,40} ){0,2}"
         r"(?:on|at|in|by|near|over|under|on top of|at the top of|at the edge of) (?:the|a|my|this"
-        r"|that) (?:\w+ ){0,2}(?:roof|rooftop|bridge|ledge|cliffs?|edge|tracks|railway|train tracks"
+        r"|that) (?:\w{1,40} ){0,2}(?:roof|rooftop|bridge|ledge|cliffs?|edge|tracks|railway|train tracks"
         r"|platform|balcony|window ?sill|car park|parking garage|multi ?storey|quarry|river|sea"
         r"|lake|reservoir|pier|top floor|building|tower|bath|bathtub|garage|woods|forest)\b"
-        r"|\b(?:engine|car) (?:is )?running\b.*\b(?:garage|door|shut|closed)\b"
-        r"|\b(?:garage|door|shut|closed)\b.*\bengine (?:is )?running\b"
-        r"|\bon the (?:\w+ )?(?:roof|bridge|ledge|tracks)(?: of (?:the|my) \w+)?"
+        r"|\b(?:engine|car) (?:is )?running\b.{0,200}\b(?:garage|door|shut|closed)\b"
+        r"|\b(?:garage|door|shut|closed)\b.{0,200}\bengine (?:is )?running\b"
+        r"|\bon the (?:\w{1,40} )?(?:roof|bridge|ledge|tracks)(?: of (?:the|my) \w{1,40})?"
         r"(?: now| rn| right now"
         r"| behind)\b|\b(?:sittin|sitting|standing|lying) on (?:the )?(?:train )?tracks\b"
         r"|\b(?:be|get) on the (?:tracks|bridge|roof|ledge) before\b|\bin the car by the\b"
-        r"|\b(?:its|it is) so quiet up here\b|\bup here\b.*\b(?:bye|goodbye|sorry)\b"
+        r"|\b(?:its|it is) so quiet up here\b|\bup here\b.{0,200}\b(?:bye|goodbye|sorry)\b"
         r"|\b(?:gun|knife|blade|razor|rope|noose|pills) (?:is )?in my (?:lap|hand|mouth)\b"
         r"|\b(?:in|with) (?:the|my) (?:lap|hand) (?:right )?now\b"
         r"|\b(?:wrong side|other side|outside) of the (?:railing|rail|fence|barrier|guardrail)\b"
@@ -122,16 +122,16 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.cue.preparation",
-        r"\b(?:updated|wrote|written|writing|made|finished|signed) (?:\w+ ){0,2}(?:will|letters?"
+        r"\b(?:updated|wrote|written|writing|made|finished|signed) (?:\w{1,40} ){0,2}(?:will|letters?"
         r"|notes?|goodbyes?)\b|\b(?:letters?|notes?) (?:to|for) (?:my |everyone|each|mum|mom|dad"
-        r"|them)\b|\bgiv(?:e|en|ing)(?: \w+){0,3} away\b|\bgave (?:my )?(?:\w+ ){0,3}(?:to|away)\b"
-        r"|\b(?:rehom(?:e|ed|ing)|new (?:home|family|owner) for)\b|\bpasswords?\b.*\b(?:note"
+        r"|them)\b|\bgiv(?:e|en|ing)(?: \w{1,40}){0,3} away\b|\bgave (?:my )?(?:\w{1,40} ){0,3}(?:to|away)\b"
+        r"|\b(?:rehom(?:e|ed|ing)|new (?:home|family|owner) for)\b|\bpasswords?\b.{0,200}\b(?:note"
         r"|laptop|left|for them|after)\b|\b(?:affairs|everything|things|stuff) (?:is |are )?(?:in"
         r" order|sorted|sorted out|taken care of|set up|arranged)\b|\b(?:deleted|deleting) (?:my"
         r" )?(?:socials|accounts?|instagram|facebook|everything)\b|\bcancel(?:led|ed|ling)"
-        r" (?:my )?(?:phone|contract|subscriptions?|lease)\b|\bwhat happens to my (?:\w+ )?"
+        r" (?:my )?(?:phone|contract|subscriptions?|lease)\b|\bwhat happens to my (?:\w{1,40} )?"
         r"(?:account|accounts|stuff|things|cat|dog) (?:if|when|after) i\b|\bset (?:it|everything)"
-        r" up so\b|\bsorted out my stuff\b|\bput my affairs\b|\blife insurance (?:\w+ ){0,3}(?:exclusion"
+        r" up so\b|\bsorted out my stuff\b|\bput my affairs\b|\blife insurance (?:\w{1,40} ){0,3}(?:exclusion"
         r"|suicide clause|pays? out|payout|policy)\b|\b(?:scheduled|wrote|set up) my last"
         r" (?:stream|post|message|video|tweet)\b",
         role="preparation",
@@ -167,7 +167,7 @@ EN: list[Rule] = [
         "en.cue.despair",
         r"\b(?:cant|cannot|can not|cnt|cant really) (?:do (?:this|it|th\w{0,2}s)|go on"
         r"|take (?:it|this)|keep going|live like"
-        r" this)(?: \w+)? ?(?:anymore|any more|much longer)?\b|\bnot doing this anymore\b"
+        r" this)(?: \w{1,40})? ?(?:anymore|any more|much longer)?\b|\bnot doing this anymore\b"
         r"|\b(?:want|need) (?:it|this|everything) to (?:be over|stop|end)\b|\bso tired of (?:all"
         r" )?(?:this|it|everything|living|life)\b|\b(?:wont|will not|not gonna|not going to) be"
         r" (?:here|around)\b|\b(?:not|im not|i m not) staying\b|\bnot (?:be|be a) (?:a )?(?:problem"
@@ -185,11 +185,11 @@ EN: list[Rule] = [
         r"|\b(?:dont|do not|doesnt) want to (?:be here|go alone|exist|wake up)\b|\bi deserve (?:it"
         r"|to die|to suffer)\b|\bonly way (?:out|to stop)\b|\bhate myself\b|\bmake it stop\b"
         r"|\bcant anymore\b|\b(?:please )?(?:dont|do not) (?:try to )?(?:find|look for|search for) me\b"
-        r"|\b(?:cant|cnat|cannot) do th\w{0,2}s anymo\w*\b|\b(?:cannot|cant|can not) tahan\b|\bno more trouble for anyone\b"
+        r"|\b(?:cant|cnat|cannot) do th\w{0,2}s anymo\w{0,40}\b|\b(?:cannot|cant|can not) tahan\b|\bno more trouble for anyone\b"
         r"|\bno respawn\b|\b(?:family|they|everyone|kids|wife|husband) (?:will|would) be better off\b",
         role="despair",
         exclude=r"\b(?:cant|cannot) (?:do (?:this|it)|take (?:it|this)) (?:anymore )?(?:lol|haha)"
-        r"|\bim done (?:with (?:work|my|the|this) (?:\w+)|for (?:today|the day|tonight)|eating"
+        r"|\bim done (?:with (?:work|my|the|this) (?:\w{1,40})|for (?:today|the day|tonight)|eating"
         r"|cooking|studying|packing)\b|\bthe end (?:of|credits)\b",
     ),
     Rule(
@@ -197,21 +197,21 @@ EN: list[Rule] = [
         r"\b(?:how many|how much|what dose|which dose|what amount|how long|how deep|how high"
         r"|which floor|what floor|how far|what height|whats the (?:fastest|quickest|best|easiest"
         r"|most painless|surest|least painful)|what(?:s| is) the (?:fastest|quickest|best|easiest"
-        r"|most painless|surest|least painful)|is (?:it|an? \w+ overdose|drowning|hanging"
+        r"|most painless|surest|least painful)|is (?:it|an? \w{1,40} overdose|drowning|hanging"
         r"|jumping) (?:painful|quick|painless)|does (?:it|drowning|hanging|jumping|bleeding out)"
         r" hurt|enough to)\b"
-        r".*\b(?:die|dead|death|kill|lethal|fatal|not wake up|never wake up|work|be over|sure"
+        r".{0,200}\b(?:die|dead|death|kill|lethal|fatal|not wake up|never wake up|work|be over|sure"
         r"|over|overdose|painless|quick|enough|artery|end it|go|it)\b"
-        r"|\b(?:will|would|is|should) (?:that|this|it|\d+) be enough\b|\bthat should be enough\b"
-        r"|\bdo i need more\b|\b(?:is|are|would) \d+ (?:of )?(?:\w+ ){0,4}enough\b"
-        r"|\b(?:high|deep|tall|strong|far) enough (?:that|to|so) (?:\w+ ){0,2}(?:nobody|no one|you|i|it)"
-        r" (?:\w+ ){0,2}(?:survives?|dies?|die|kills?|wake)\b|\b(?:painless|quickest|surest|guaranteed"
+        r"|\b(?:will|would|is|should) (?:that|this|it|\d{1,9}) be enough\b|\bthat should be enough\b"
+        r"|\bdo i need more\b|\b(?:is|are|would) \d{1,9} (?:of )?(?:\w{1,40} ){0,4}enough\b"
+        r"|\b(?:high|deep|tall|strong|far) enough (?:that|to|so) (?:\w{1,40} ){0,2}(?:nobody|no one|you|i|it)"
+        r" (?:\w{1,40} ){0,2}(?:survives?|dies?|die|kills?|wake)\b|\b(?:painless|quickest|surest|guaranteed"
         r"|most reliable|fail ?safe) (?:way|method|one|floor|caliber|option)\b|\b(?:which|what)"
-        r" (?:\w+ ){0,6}(?:is|are) (?:guaranteed|most reliable|fatal|lethal|for sure)\b"
-        r"|\bmax(?:imum)? (?:\w+ ){0,3}before (?:its|it is|it gets) dangerous\b",
+        r" (?:\w{1,40} ){0,6}(?:is|are) (?:guaranteed|most reliable|fatal|lethal|for sure)\b"
+        r"|\bmax(?:imum)? (?:\w{1,40} ){0,3}before (?:its|it is|it gets) dangerous\b",
         role="question",
-        exclude=r"\bhow (?:many|much) (?:\w+ ){0,3}(?:can i|should i|am i allowed to|is safe"
-        r"|is it safe|per day|a day|daily)\b(?! (?:\w+ ){0,6}(?:die|dead|not wake|lethal|fatal"
+        exclude=r"\bhow (?:many|much) (?:\w{1,40} ){0,3}(?:can i|should i|am i allowed to|is safe"
+        r"|is it safe|per day|a day|daily)\b(?! (?:\w{1,40} ){0,6}(?:die|dead|not wake|lethal|fatal"
         r"|overdose))",
     ),
     Rule(
@@ -232,42 +232,42 @@ EN: list[Rule] = [
         r"\b(?:he|him|she|her|they|them)(?:s| is| are| will| ll)? (?:going to|gonna|will)?"
         r" ?(?:pay|regret|burn|die|suffer|get what)\b|\b(?:list of|the kids who|the people who"
         r"|everyone who)\b|\b(?:waiting for|wait for|follow(?:ed|ing)?|track(?:ed|ing)?|stalk"
-        r"(?:ed|ing)?) (?:him|her|them|my \w+)\b|\bwhere (?:he|she|they) (?:parks|lives|works"
+        r"(?:ed|ing)?) (?:him|her|them|my \w{1,40})\b|\bwhere (?:he|she|they) (?:parks|lives|works"
         r"|walks)\b|\b(?:his|her|their) (?:new )?address\b|\bget (?:him|her|them) first\b"
-        r"|\bhurt (?:the baby|her|him|them|my \w+)\b|\bshe s asleep\b|\bshes asleep\b"
-        r"|\btell me why i shouldnt\b|\bit ends\b|\b(?:when|where) the (?:camera|cctv)s? (?:\w+ ){0,2}"
+        r"|\bhurt (?:the baby|her|him|them|my \w{1,40})\b|\bshe s asleep\b|\bshes asleep\b"
+        r"|\btell me why i shouldnt\b|\bit ends\b|\b(?:when|where) the (?:camera|cctv)s? (?:\w{1,40} ){0,2}"
         r"(?:away|off)\b|\b(?:no|without) (?:cameras?|cctv)\b|\bhave an accident\b",
         role="target",
     ),
     Rule(
         "en.cue.abuse_now",
-        r"\b(?:hitting|beating|hurting|choking|strangling|kicking|slamming) (?:me|my (?:\w+ )?"
-        r"(?:mom|mum|mother|sister|brother|little \w+)|her|him) (?:\w+ )?(?:right now|now|again"
-        r"|into)\b|\b(?:banging|pounding|kicking|hammering) on the (?:\w+ )?(?:door|wall)\b"
+        r"\b(?:hitting|beating|hurting|choking|strangling|kicking|slamming) (?:me|my (?:\w{1,40} )?"
+        r"(?:mom|mum|mother|sister|brother|little \w{1,40})|her|him) (?:\w{1,40} )?(?:right now|now|again"
+        r"|into)\b|\b(?:banging|pounding|kicking|hammering) on the (?:\w{1,40} )?(?:door|wall)\b"
         r"|\b(?:im|i am|i m|were|we are) locked in\b|\bput me in the ground\b|\b(?:locked|trapped) (?:me |us |him |her )?in"
         r" (?:my|the|a|his|her|our) (?:room|bathroom|closet|house|car|basement|crate|cupboard"
-        r"|shed)\b|\blocks? (?:me|us|him|her|my \w+(?: \w+)?) in\b"
+        r"|shed)\b|\blocks? (?:me|us|him|her|my \w{1,40}(?: \w{1,40})?) in\b"
         r"|\bstuck in (?:his|her|their) (?:car|house"
         r"|flat|place)\b"
         r"|\bwont let me (?:out|leave|go)\b|\bhiding (?:in|from)\b|\b(?:said|says|threatened)"
-        r" (?:\w+ ){0,8}(?:hell|hed|he will|he would|she ll|shell|shed)"
-        r" (?:use (?:it|the \w+) on|kill"
+        r" (?:\w{1,40} ){0,8}(?:hell|hed|he will|he would|she ll|shell|shed)"
+        r" (?:use (?:it|the \w{1,40}) on|kill"
         r"|shoot|stab) (?:me|us|the kids)\b|\b(?:finish what he started"
         r"|see you tonight|youre next|im next)\b|\b(?:he|she|they)(?: s| is| has| ve)? (?:got|has)"
         r" a (?:knife|gun)\b|\b(?:said|says|threatened|texted) (?:that )?(?:he|she|they)(?:ll"
         r"| will| would| d| is going to| s going to)? (?:kill|hurt|use it on|finish) (?:me|us"
-        r"|the kids)\b|\bforced himself on me\b|\bscreaming (?:for help)?\b.*\b(?:hit|slam"
-        r"|knife|kill)\w*|\bhe s next\b|\bgone quiet\b",
+        r"|the kids)\b|\bforced himself on me\b|\bscreaming (?:for help)?\b.{0,200}\b(?:hit|slam"
+        r"|knife|kill)\w{0,40}|\bhe s next\b|\bgone quiet\b",
         role="abuse_now",
     ),
     Rule(
         "en.cue.third_party",
-        r"\b(?:my|our) (?:\w+ )?(?:friend|roommate|flatmate|brother|sister|mom|mum|dad|son"
-        r"|daughter|partner|boyfriend|girlfriend|wife|husband|cousin|classmate) (?:\w+ )?(?:just"
+        r"\b(?:my|our) (?:\w{1,40} )?(?:friend|roommate|flatmate|brother|sister|mom|mum|dad|son"
+        r"|daughter|partner|boyfriend|girlfriend|wife|husband|cousin|classmate) (?:\w{1,40} )?(?:just"
         r" )?(?:took|swallowed|overdosed|was hanging|is hanging|hanged|cut|slit|jumped|is on the"
         r" (?:roof|bridge|ledge)|sent me (?:a )?(?:pic|photo|picture|message)|texted me goodbye"
         r"|said goodbye|isnt (?:answering|responding|breathing|picking up)|not picking up|wont wake up"
-        r"|(?:just )?texted me (?:\w+ ){0,3}(?:sorry|goodbye|bye|take care)|locked (?:herself"
+        r"|(?:just )?texted me (?:\w{1,40} ){0,3}(?:sorry|goodbye|bye|take care)|locked (?:herself"
         r"|himself|themselves))\b|\b(?:posted|sent|wrote) (?:a )?(?:suicide note|goodbye"
         r" (?:note|letter|message)|pic of (?:a load of |some )?pills)\b",
         role="third_party",
@@ -281,13 +281,13 @@ _DRUG_ZH = (
     r"|褪黑素|史蒂诺斯|斯蒂诺斯|普拿疼|必理痛|药片|药丸|胶囊|百草枯|敌敌畏|农药|老鼠药|毒鼠强|除草剂|杀虫剂|洁厕灵|消毒水|药"
 )
 _AMOUNT_ZH = (
-    r"一整|整整|整排|整板|整|全部|所有(?:的)?|(?<![0-9])[1-9][0-9](?:多)?|(?<![0-9])[0-9]{3,}|几十|[二三四五六七八九两]十(?:多|几|来)?"
+    r"一整|整整|整排|整板|整|全部|所有(?:的)?|(?<![0-9])[1-9][0-9](?:多)?|(?<![0-9])[0-9]{3,9}|几十|[二三四五六七八九两]十(?:多|几|来)?"
     r"|十几|一百|上百|一把|一大把|好多|很多"
 )
 _MEANS_ZH = (
     _DRUG_ZH
     + r"|绳子|绳套|麻绳|木炭|炭|胶带|刀片|美工刀|小刀|水果刀|菜刀|刀|剃须刀|楼顶|天台|顶楼|高楼"
-    r"|阳台|窗台|桥|江|河|海|湖|水库|铁轨|卧轨|煤气|跳楼|上吊|[几一二三四五六七八九十两\d]+楼|🌉|💊|🔪|🪢|⚰|🪦"
+    r"|阳台|窗台|桥|江|河|海|湖|水库|铁轨|卧轨|煤气|跳楼|上吊|[几一二三四五六七八九十两\d]{1,9}楼|🌉|💊|🔪|🪢|⚰|🪦"
 )
 
 ZH: list[Rule] = [
@@ -393,7 +393,7 @@ LETHAL: list[Rule] = [
     Rule(
         "en.cue.lethal_means",
         r"\b(?:noose|helium|charcoal|hose(?:pipe)?|exhaust|paraquat|pesticide|antifreeze"
-        r"|sodium nitrite|rope)\b|⚰|🪦|🪢|🌉|💊 ?x ?\d+|(?:💊 ?){2,}|\benough now\b|\benough (?:pills|tablets|meds"
+        r"|sodium nitrite|rope)\b|⚰|🪦|🪢|🌉|💊 ?x ?\d{1,9}|(?:💊 ?){2}|\benough now\b|\benough (?:pills|tablets|meds"
         r"|saved|to (?:die|kill|not wake|end))\b|\benough saved\b",
         role="lethal_means",
         exclude=r"\brope (?:for|to) (?:climbing|camping|the tent|skipping|the boat|tie)|\bskipping"
@@ -402,7 +402,7 @@ LETHAL: list[Rule] = [
     ),
     Rule(
         "zh.cue.lethal_means",
-        r"绳子|绳套|木炭|炭|胶带|煤气|百草枯|农药|敌敌畏|毒鼠强|老鼠药|猎枪|手枪|(?<!水)枪(?!战|手|声)|⚰|🪦|🪢|(?:💊){2,}|(?<![0-9])[3-9][0-9](?:多)?(?:片|粒|颗)"
+        r"绳子|绳套|木炭|炭|胶带|煤气|百草枯|农药|敌敌畏|毒鼠强|老鼠药|猎枪|手枪|(?<!水)枪(?!战|手|声)|⚰|🪦|🪢|(?:💊){2}|(?<![0-9])[3-9][0-9](?:多)?(?:片|粒|颗)"
         r"|[三四五六七八九]十(?:多|几|来)?(?:片|粒|颗)|(?:一|两|几)(?:整)?(?:瓶|盒)(?:的)?(?:安眠药|药)"
         r"|(?:现在|已经)(?:攒)?够了",
         role="lethal_means",

@@ -24,13 +24,13 @@ OTHERS = frozenset({"harm_to_others"})
 EN: list[Rule] = [
     Rule(
         "en.abuse_act",
-        r"\b(?:raped|rapes|molest\w*|sexually (?:assaulted|abused)|forced (?:himself|herself)"
+        r"\b(?:raped|rapes|molest\w{0,40}|sexually (?:assaulted|abused)|forced (?:himself|herself)"
         r" on me|(?:keeps?|kept|started|starts|been) touching me|touch(?:es|ed)? me (?:down there"
         r"|there|when|at night|inappropriately|under)|comes? into my (?:room|bed) at night"
         r"|gets? into my bed|makes? me (?:stay|sleep|touch|do things|undress|take (?:off|my))"
-        r"|says? (?:its|it is) our secret|woke up (?:in|at) (?:a |some )?(?:strangers?|strange|someone)\w*"
-        r" (?:\w+ ){0,4}(?:no memory|dont remember|cant remember)"
-        r"|(?:threaten\w*|make|makes|made|forc\w*) (?:\w+ ){0,7}(?:sleep"
+        r"|says? (?:its|it is) our secret|woke up (?:in|at) (?:a |some )?(?:strangers?|strange|someone)\w{0,40}"
+        r" (?:\w{1,40} ){0,4}(?:no memory|dont remember|cant remember)"
+        r"|(?:threaten\w{0,40}|make|makes|made|forc\w{0,40}) (?:\w{1,40} ){0,7}(?:sleep"
         r" with|have sex with|send (?:nudes|pictures|photos))|hits? me with (?:a|the|his|her)"
         r" (?:belt|hanger|stick|cable|cord|shoe))\b",
         2,
@@ -47,13 +47,13 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.self_harm_escalating",
-        r"\b(?:go(?:ing)?|cut(?:ting)?|try(?:ing)?) (?:\w+ ){0,2}deeper\b"
-        r"|\bhit the (?:artery|vein)\b|\b(?:carv\w*|cut\w*|burn\w*|slic\w*|brand\w*) (?:\w+ ){0,5}"
-        r"(?:into|on|onto) my (?:forearm|arm|wrist|thigh|leg|skin|stomach|hip)s?\b(?=.*\b(?:now|tonight"
-        r"|again|deeper))|\blighter (?:\w+ ){0,4}(?:for|on|to|against) my (?:thigh|arm|wrist|skin|leg)"
-        r"|\bpunch\w* (?:the |a )?(?:wall|mirror|window) (?:\w+ ){0,3}(?:till|until)\b"
+        r"\b(?:go(?:ing)?|cut(?:ting)?|try(?:ing)?) (?:\w{1,40} ){0,2}deeper\b"
+        r"|\bhit the (?:artery|vein)\b|\b(?:carv\w{0,40}|cut\w{0,40}|burn\w{0,40}|slic\w{0,40}|brand\w{0,40}) (?:\w{1,40} ){0,5}"
+        r"(?:into|on|onto) my (?:forearm|arm|wrist|thigh|leg|skin|stomach|hip)s?\b(?=.{0,200}\b(?:now|tonight"
+        r"|again|deeper))|\blighter (?:\w{1,40} ){0,4}(?:for|on|to|against) my (?:thigh|arm|wrist|skin|leg)"
+        r"|\bpunch\w{0,40} (?:the |a )?(?:wall|mirror|window) (?:\w{1,40} ){0,3}(?:till|until)\b"
         r"|\bdown the (?:arm|wrist) not across\b|\b(?:cut|slit|slice) my (?:throat|neck)\b"
-        r"|\bcutting (?:\w+ ){0,3}isnt enough (?:anymore)?\b",
+        r"|\bcutting (?:\w{1,40} ){0,3}isnt enough (?:anymore)?\b",
         3,
         SELF_HARM_SUICIDE,
         exclude=r"\bdeeper (?:into|in) (?:debt|the|my|thought|meaning|understanding|sleep)\b",
@@ -62,24 +62,24 @@ EN: list[Rule] = [
         "en.self_harm_wound",
         r"\b(?:(?:burn(?:ed|t|ing)?|cut(?:ting)?|scratch(?:ed|ing)?)"
         r" (?:my ?self|my (?:arms?|wrists?"
-        r"|thighs?|legs?|skin|stomach))|my (?:cuts|burns|wounds|self ?harm wounds)) (?:\w+ ){0,12}"
+        r"|thighs?|legs?|skin|stomach))|my (?:cuts|burns|wounds|self ?harm wounds)) (?:\w{1,40} ){0,12}"
         r"(?:infected|pus|oozing"
         r"|white and leathery|leathery|cant feel (?:it|anything)|wont close|needs? stitches"
         r"|(?:wont|will not) stop bleeding|fever|gone (?:black|green|white))\b",
         3,
         SELF_HARM_MEDICAL,
-        exclude=r"\b(?:cooking|oven|kitchen|accident|accidentally|sunburn\w*|paper cut|shaving|fell"
+        exclude=r"\b(?:cooking|oven|kitchen|accident|accidentally|sunburn\w{0,40}|paper cut|shaving|fell"
         r"|bike|tripped)\b",
     ),
     Rule(
         "en.command_harm",
-        r"\b(?:the )?(?:voices?|god|the devil|demons?|someone in my head|the voice)\b (?:\w+ ){0,3}"
-        r"(?:says?|said|tell|tells|telling|told|want|wants|order\w*|command\w*|insist\w*)\b"
-        r"(?: \w+){0,8} (?:cut (?:out|off|open)?|kill|hurt|sacrifice|jump|burn|stab|blood|deal with"
+        r"\b(?:the )?(?:voices?|god|the devil|demons?|someone in my head|the voice)\b (?:\w{1,40} ){0,3}"
+        r"(?:says?|said|tell|tells|telling|told|want|wants|order\w{0,40}|command\w{0,40}|insist\w{0,40})\b"
+        r"(?: \w{1,40}){0,8} (?:cut (?:out|off|open)?|kill|hurt|sacrifice|jump|burn|stab|blood|deal with"
         r"|punish|get rid of|gouge|drown)\b",
         3,
         PSYCHOSIS_HARM,
-        exclude=r"\bgod (?:wants|tells) (?:\w+ ){0,4}(?:love|forgive|kind)\b",
+        exclude=r"\bgod (?:wants|tells) (?:\w{1,40} ){0,4}(?:love|forgive|kind)\b",
     ),
     Rule(
         "en.baby_is_evil",
@@ -91,8 +91,8 @@ EN: list[Rule] = [
     ),
     Rule(
         "en.cue.lying_in_wait",
-        r"\b(?:waiting|wait) (?:for (?:him|her|them)|with (?:the|a|my) \w+)\b|\boutside (?:his|her"
-        r"|their|my \w+s|the) (?:flat|house|place|work|office|school)\b|\b(?:theyll|they will"
+        r"\b(?:waiting|wait) (?:for (?:him|her|them)|with (?:the|a|my) \w{1,40})\b|\boutside (?:his|her"
+        r"|their|my \w{1,40}s|the) (?:flat|house|place|work|office|school)\b|\b(?:theyll|they will"
         r"|they ll|hell|she ll|shell) (?:see|pay|regret)\b|\b(?:get|kill|deal with) (?:him|her"
         r"|them) first\b|\bfirst period\b|\b(?:his|her) (?:drink|food|soup|coffee|tea)\b",
         role="target",
@@ -169,13 +169,13 @@ ZH: list[Rule] = [
 MURDER_SUICIDE: list[Rule] = [
     Rule(
         "en.murder_suicide",
-        r"\bkill (?:him|her|them|my \w+|that \w+|the \w+)(?: \w+){0,3} (?:and|then|before i)"
+        r"\bkill (?:him|her|them|my \w{1,40}|that \w{1,40}|the \w{1,40})(?: \w{1,40}){0,3} (?:and|then|before i)"
         r" (?:then )?(?:kill )?(?:myself|my ?self|me too)\b|\btake (?:him|her|them|the kids"
-        r"|the baby|my \w+) with me\b",
+        r"|the baby|my \w{1,40}) with me\b",
         3,
         frozenset({"harm_to_others", "suicide"}),
-        exclude=r"\bkill (?:him|her|them)(?: \w+){0,3} and then (?:kill )?myself (?:laughing"
-        r"|at)\b|\btake (?:him|her|them|my \w+) with me (?:to|on|for|when|shopping)\b",
+        exclude=r"\bkill (?:him|her|them)(?: \w{1,40}){0,3} and then (?:kill )?myself (?:laughing"
+        r"|at)\b|\btake (?:him|her|them|my \w{1,40}) with me (?:to|on|for|when|shopping)\b",
     ),
     Rule(
         "zh.murder_suicide",
@@ -190,10 +190,10 @@ MURDER_SUICIDE: list[Rule] = [
 ACUTE: list[Rule] = [
     Rule(
         "en.harm_baby",
-        r"\b(?:about to|going to|gonna|want to|scared i ll|afraid i ll|might) (?:\w+ ){0,2}(?:shake"
-        r"|throw|smother|drop|suffocate|hurt) (?:him|her|the baby|my baby|it|them)\b(?=.*\b(?:baby"
-        r"|crying|screaming|newborn|infant|toddler|\dyo|month old))|\b(?:baby|newborn|infant)\b.*\b(?:about"
-        r" to|going to|gonna) (?:\w+ ){0,2}(?:shake|throw|smother|drop)\b",
+        r"\b(?:about to|going to|gonna|want to|scared i ll|afraid i ll|might) (?:\w{1,40} ){0,2}(?:shake"
+        r"|throw|smother|drop|suffocate|hurt) (?:him|her|the baby|my baby|it|them)\b(?=.{0,200}\b(?:baby"
+        r"|crying|screaming|newborn|infant|toddler|\dyo|month old))|\b(?:baby|newborn|infant)\b.{0,200}\b(?:about"
+        r" to|going to|gonna) (?:\w{1,40} ){0,2}(?:shake|throw|smother|drop)\b",
         3,
         frozenset({"harm_to_others", "abuse", "abuse_child"}),
     ),
@@ -207,9 +207,9 @@ ACUTE: list[Rule] = [
     Rule(
         "en.psychosis_self_surgery",
         r"\b(?:get|cut|dig|pull|take|carve) (?:it|the chip|them|the tracker|the implant) out"
-        r"(?: \w+){0,4} (?:with|using) (?:the |a |my )?(?:pliers|knife|blade|scissors|razor|needle"
-        r"|screwdriver)\b|\b(?:chip|tracker|implant|device)s? in my (?:\w+ )?(?:molar|tooth|teeth|arm"
-        r"|head|skin|neck)\b(?=.*\b(?:pliers|knife|blade|cut|dig|pull))",
+        r"(?: \w{1,40}){0,4} (?:with|using) (?:the |a |my )?(?:pliers|knife|blade|scissors|razor|needle"
+        r"|screwdriver)\b|\b(?:chip|tracker|implant|device)s? in my (?:\w{1,40} )?(?:molar|tooth|teeth|arm"
+        r"|head|skin|neck)\b(?=.{0,200}\b(?:pliers|knife|blade|cut|dig|pull))",
         3,
         frozenset({"psychosis_mania", "self_harm"}),
     ),
@@ -222,7 +222,7 @@ ACUTE: list[Rule] = [
     Rule(
         "en.evading_cameras",
         r"\b(?:timed|know|figured out|worked out|checked)(?: exactly)? (?:when|where) the (?:camera"
-        r"|cctv)s? (?:\w+ ){0,3}(?:away|off|blind|doesnt (?:cover|see)|cant see)\b",
+        r"|cctv)s? (?:\w{1,40} ){0,3}(?:away|off|blind|doesnt (?:cover|see)|cant see)\b",
         3,
         frozenset({"harm_to_others"}),
     ),

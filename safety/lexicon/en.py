@@ -30,11 +30,11 @@ _SELF = r"(?:my ?self|my ?slef|mysef|myslef|myselt|mself)"
 _NEG = (
     r"(?<!promise i )(?<!sure i )(?<!promise )\b(?:not|never|dont|do not|didnt|did not|doesnt"
     r"|does not|wont|will not|wouldnt|would not|no longer|havent|have not|hasnt|has not|isnt"
-    r"|arent|neither)\b(?: (?:really|ever|even|actually|just|at all|gonna|going to|want to"
-    r"|wanna|want|plan to|planning to|plan on|planning on|trying to|try to|tried to|intend to"
+    r"|arent|neither)\b(?: (?:really|ever|even|actually|just|at all|gonna|going to|wanna"
+    r"|want|plan to|planning to|plan on|planning on|trying to|try to|tried to|intend to"
     r"|mean to|feel like|think about|thinking about|thought about|thought of|be|to|have|had"
     r"|been|feeling|feel|felt|get|getting|need to|consider|considering|considered|about|of"
-    r"|would|will|do|did))* "
+    r"|would|will|do|did)){0,8} "
 )
 
 
@@ -80,20 +80,20 @@ _PILLS = (
 )
 # An amount that reads as an overdose, not a normal dose: ten or more, a bottle, all of them.
 _AMOUNT = (
-    r"(?<!\d)\d{2,}|(?:(?<!\d)\d+|a|one|two|three|several|few) (?:whole )?(?:bottles?|packs?"
+    r"(?<!\d)\d{2,9}|(?:(?<!\d)\d{1,9}|a|one|two|three|several|few) (?:whole )?(?:bottles?|packs?"
     r"|packets?|boxes"
     r"|box|strips?|blister packs?)(?: of)?|(?:a|the|my) (?:whole|entire|full) (?:bottle|pack"
     r"|packet|box|strip|prescription)(?: of)?|all (?:of )?(?:my|the|his|her|moms|mums|dads)"
     r"|a (?:whole )?handful(?: of)?|handfuls(?: of)?|(?:way )?too many|(?:a )?(?:lot|lots"
     r"|bunch|ton|load|loads) of|dozens of|(?:ten|eleven|twelve|fifteen|twenty|thirty|forty"
-    r"|fifty|sixty|seventy|eighty|ninety|hundred|a hundred)\w*"
+    r"|fifty|sixty|seventy|eighty|ninety|hundred|a hundred)\w{0,40}"
 )
 
 # ---- tier 1: hopelessness, passive wish to be dead ------------------------------------
 _PASSIVE = [
     Rule(
         "en.no_reason_to_live",
-        r"\b(?:no|nothing|not (?:a|one|any)|zero) (?:\w+ )?(?:reasons?|point|purpose) (?:to|in|of"
+        r"\b(?:no|nothing|not (?:a|one|any)|zero) (?:\w{1,40} )?(?:reasons?|point|purpose) (?:to|in|of"
         r"|for) (?:live|living|life|going on|keep(?:ing)? going|be(?:ing)? alive|stay(?:ing)? alive"
         r"|carry(?:ing)? on|exist(?:ing)?|be(?:ing)? here|anything anymore)\b"
         r"|\bnothing (?:left )?to live for\b|\bno (?:will|desire) to (?:live|go on)\b"
@@ -120,12 +120,12 @@ _PASSIVE = [
         "en.burden",
         r"\bbetter (?:off )?without me\b|\bbetter off if i (?:was|were|wasnt|werent) (?:dead|gone"
         r"|here|around|never born)\b"
-        rf"|\b{_I_AM} (?:just |such |only |nothing but |a total |a huge )*(?:a"
-        rf"|an) (?:\w+ )?burden\b"
+        rf"|\b{_I_AM} (?:just |such |only |nothing but |a total |a huge ){{0,3}}(?:a"
+        rf"|an) (?:\w{{1,40}} )?burden\b"
         r"|\bburden (?:to|on|for) (?:everyone|everybody|my|them|you|others|the people)\b",
         1,
         SUICIDE,
-        exclude=_neg(r"better off without me|\w* ?burden"),
+        exclude=_neg(r"better off without me|\w{0,40} ?burden"),
     ),
     Rule(
         "en.wish_dead",
@@ -152,7 +152,7 @@ _PASSIVE = [
         r"|carry on|keep living|cope any ?more|handle (?:it|this|life) any ?more)\b"
         r"|\bwant (?:it|everything|the pain|this|it all) (?:all )?to (?:stop|end)\b"
         r"|\b(?:no ?one|nobody) (?:would|will|gonna|is going to) (?:even )?(?:care|notice|miss me)"
-        r"\b(?: \w+){0,3} (?:died|die|dead|gone|disappeared|disappear|killed myself)\b",
+        r"\b(?: \w{1,40}){0,3} (?:died|die|dead|gone|disappeared|disappear|killed myself)\b",
         1,
         SUICIDE,
         exclude=r"hopeless (?:at|with|in|romantic|case)|cant go on (?:the|a|this|that|with|holiday"
@@ -171,8 +171,8 @@ _IDEATION = [
     ),
     Rule(
         "en.suicidal",
-        rf"\b{_I_AM}(?: \w+){{0,2}} suicidal\b|\b(?:feel|feeling|felt|been|get|getting|go|going)"
-        r" (?:\w+ ){0,2}suicidal\b|\bsuicidal (?:thoughts|ideation|feelings|urges)\b"
+        rf"\b{_I_AM}(?: \w{{1,40}}){{0,2}} suicidal\b|\b(?:feel|feeling|felt|been|get|getting|go|going)"
+        r" (?:\w{1,40} ){0,2}suicidal\b|\bsuicidal (?:thoughts|ideation|feelings|urges)\b"
         r"|\bthoughts? (?:of|about) (?:suicide|killing myself|ending (?:my life|it all))\b"
         r"|\b(?:think|thinking|thought|considering|contemplating|obsessing) (?:about |of |over )?"
         r"(?:suicide|ending (?:my life|it all))\b"
@@ -189,7 +189,7 @@ _IDEATION = [
         r" to (?:kill|hurt|harm|cut|hang|shoot) (?:himself|herself|themselves|themself)\b"
         r"|\b(?:he|she|they|friend|brother|sister|son|daughter|mom|mum|dad|partner|wife|husband"
         r"|boyfriend|girlfriend)(?: is| s| are| has been| have been| seems"
-        r"| feels) (?:\w+ )?suicidal\b",
+        r"| feels) (?:\w{1,40} )?suicidal\b",
         2,
         SUICIDE,
         exclude=_neg(r"kill|hurt|harm|cut|hang|shoot|suicidal"),
@@ -197,12 +197,12 @@ _IDEATION = [
     Rule(
         "en.want_to_die",
         r"\b(?:want|wanna|wanted|wish|wishing|need|ready|deserve|deserved|like|longing|long)"
-        r" (?:\w+ ){0,3}(?:to )?die\b|\bwant to be dead\b|\blet me die\b"
+        r" (?:\w{1,40} ){0,3}(?:to )?die\b|\bwant to be dead\b|\blet me die\b"
         r"|\bi (?:should|must) (?:just )?(?:die|be dead)\b|\bshould have died\b",
         2,
         SUICIDE,
         exclude=_neg(r"die|be dead")
-        + r"|(?:want|wish|need|like) (?:him|her|them|you|it|that|this|those|these|my \w+|the \w+)"
+        + r"|(?:want|wish|need|like) (?:him|her|them|you|it|that|this|those|these|my \w{1,40}|the \w{1,40})"
         r" to die|die (?:of|from) (?:embarrassment|shame|cringe|laughter|laughing|boredom|happiness"
         r"|cuteness|jealousy|old age)|die laughing|die (?:on|for) (?:this|that) hill"
         r"|to die for|like to die (?:peacefully|in my sleep|old)|dying to",
@@ -244,11 +244,11 @@ _IDEATION = [
         r"(?:overdose|tak(?:e|ing) all (?:of )?(?:my|the) (?:pills|meds|tablets|medication)"
         r"|swallow(?:ing)? all (?:of )?(?:my|the) (?:pills|meds|tablets)|slit my (?:wrists?|throat)"
         r"|bleed out|drink (?:bleach|poison))\b|\bslit my (?:wrists?|throat)\b"
-        rf"|\b(?:use|using) (?:it|that|this|them|the \w+|a \w+|my \w+) on {_SELF}\b",
+        rf"|\b(?:use|using) (?:it|that|this|them|the \w{{1,40}}|a \w{{1,40}}|my \w{{1,40}}) on {_SELF}\b",
         2,
         SUICIDE,
         exclude=r"bungee (?:jump|jumping|jumped)|jump(?:ing)? (?:off|from) (?:a"
-        r"|the) (?:\w+ )?into the"
+        r"|the) (?:\w{1,40} )?into the"
         r" (?:water|lake|pool|sea|river)|(?:base|parachute|skydive|skydiving) (?:jump|jumping)|"
         + _NEG
         + r"(?:jump|overdose|slit)",
@@ -258,9 +258,9 @@ _IDEATION = [
         r"\b(?:lethal|fatal|deadly|overdose|toxic) (?:dose|doses|dosage|amount|quantity|level)\b"
         r"|\b(?:painful|hurt|quick|fast|slow|peaceful) to (?:hang|drown|overdose|shoot|kill|poison"
         r"|suffocate|bleed out) (?:yourself|oneself|myself|your ?self)?"
-        r"|\bdoes (?:hanging|drowning|overdosing|jumping|bleeding out|an overdose|dying) (?:\w+ )?"
+        r"|\bdoes (?:hanging|drowning|overdosing|jumping|bleeding out|an overdose|dying) (?:\w{1,40} )?"
         r"(?:hurt|painful|take long)\b"
-        r"|\bhow (?:many|much) (?:\w+ ){0,4}(?:to|would|will|does it take to|do i need to|until|is"
+        r"|\bhow (?:many|much) (?:\w{1,40} ){0,4}(?:to|would|will|does it take to|do i need to|until|is"
         r"|are)"
         r" (?:die|kill|be (?:lethal|fatal|deadly)|lethal|fatal|deadly|overdose|stop (?:my|your|a)"
         r" heart)\b"
@@ -273,17 +273,17 @@ _IDEATION = [
         r"|reliable|least painful|most painless) (?:way|ways|method|methods|means) (?:to|of)"
         r" (?:die|dying|kill (?:my|your|one)self|suicide|commit suicide|end (?:it|my life"
         r"|it all))\b"
-        r"|\bhow (?:high|tall|far) (?:\w+ ){0,5}(?:to die|to kill|fatal|lethal|be deadly)\b"
-        r"|\bwhat (?:\w+ ){0,3}(?:happens|would happen|will happen) if i (?:take|took|swallow"
-        r"|swallowed|drink|drank|overdose) (?:all|a (?:whole )?bottle|(?<!\d)\d{2,}|too many"
+        r"|\bhow (?:high|tall|far) (?:\w{1,40} ){0,5}(?:to die|to kill|fatal|lethal|be deadly)\b"
+        r"|\bwhat (?:\w{1,40} ){0,3}(?:happens|would happen|will happen) if i (?:take|took|swallow"
+        r"|swallowed|drink|drank|overdose) (?:all|a (?:whole )?bottle|(?<!\d)\d{2,9}|too many"
         r"|the whole)"
-        r"|\bcan (?:you|i|someone|a person) (?:\w+ ){0,2}die (?:from|of|by) (?:taking|an overdose"
+        r"|\bcan (?:you|i|someone|a person) (?:\w{1,40} ){0,2}die (?:from|of|by) (?:taking|an overdose"
         r"|overdosing|too many|swallowing|drinking)"
         r"|\b(?:which|what) (?:pills?|drugs?|medications?|meds|medicine|poisons?|chemicals?)"
-        r" (?:\w+ ){0,3}(?:kill|overdose|lethal|fatal|to die)\b"
-        r"|\b(?:tie|make) a noose\b|\bhow long (?:does it|would it|will it|until) (?:\w+ ){0,3}"
+        r" (?:\w{1,40} ){0,3}(?:kill|overdose|lethal|fatal|to die)\b"
+        r"|\b(?:tie|make) a noose\b|\bhow long (?:does it|would it|will it|until) (?:\w{1,40} ){0,3}"
         r"(?:to die|to bleed out|die)\b|\bbleed out\b"
-        r"|\benough (?:\w+ ){0,2}to (?:die|kill (?:me|myself|someone|a person)|overdose|od|be"
+        r"|\benough (?:\w{1,40} ){0,2}to (?:die|kill (?:me|myself|someone|a person)|overdose|od|be"
         r" (?:lethal|fatal|deadly))\b",
         2,
         METHOD,
@@ -302,15 +302,15 @@ _SELF_HARM = [
         2,
         SELF_HARM,
         exclude=_neg(
-            rf"\w+ {_SELF}",
-            rf"(?:cut|cutting|burn(?:ed|t|ing)?|hurt(?:ing)?|hit|hitting|scratch(?:ed|ing)?|bruis\w+)"
+            rf"\w{{1,40}} {_SELF}",
+            rf"(?:cut|cutting|burn(?:ed|t|ing)?|hurt(?:ing)?|hit|hitting|scratch(?:ed|ing)?|bruis\w{{1,40}})"
             rf" {_SELF} (?:shaving|cooking|chopping|while|when|on (?:a|the|some|my)|with (?:a|the)"
             r" (?:knife|kitchen|paper|can|iron|stove|oven|pan|kettle)|by accident|accidentally"
             r"|at (?:the )?(?:gym|work|practice)|playing|during|lifting|running|falling|slicing"
             r"|opening|in (?:the|a) (?:kitchen|accident|game|match)|a (?:slice|piece)|some|another"
-            r"|off|out|short|loose|free|up|down|into|in half)|accidentally \w+ "
+            r"|off|out|short|loose|free|up|down|into|in half)|accidentally \w{1,40} "
             + _SELF
-            + rf"|(?:fell|tripped|slipped|crashed|accident) (?:\w+ ){{0,2}}(?:and )?hurt {_SELF}",
+            + rf"|(?:fell|tripped|slipped|crashed|accident) (?:\w{{1,40}} ){{0,2}}(?:and )?hurt {_SELF}",
         ),
     ),
     Rule(
@@ -318,18 +318,18 @@ _SELF_HARM = [
         r"\bself ?(?:harm|harming|harmed|injur(?:y|e|ed|ing)|mutilat(?:e|ion|ing)|inflicted)\b"
         r"|\burges? to (?:cut|self ?harm|hurt myself|burn)\b|\bcutting again\b"
         r"|\b(?:started|start|been|keep|kept|back to|relapsed and|relapsed into) cutting\b"
-        r"|\b(?:razor|blade|blades|knife) (?:\w+ )?(?:on|to|against|into|across) my (?:skin|arms?"
+        r"|\b(?:razor|blade|blades|knife) (?:\w{1,40} )?(?:on|to|against|into|across) my (?:skin|arms?"
         r"|wrists?|legs?|thighs?|stomach)\b|\bfresh cuts\b|\bnew cuts\b"
         r"|\bcuts? on my (?:arms?|wrists?|thighs?|legs?|stomach)\b"
-        r"|\bi (?:\w+ )?(?:cut|burned|burnt) again\b|\brelapsed (?:and|&) (?:cut|burned"
+        r"|\bi (?:\w{1,40} )?(?:cut|burned|burnt) again\b|\brelapsed (?:and|&) (?:cut|burned"
         r"|self ?harmed)"
-        r"|\b(?:scratch|punch|hit|bit|bite|pick|claw)\w* (?:\w+ ){0,4}until (?:i|it|they|my \w+)"
+        r"|\b(?:scratch|punch|hit|bit|bite|pick|claw)\w{0,40} (?:\w{1,40} ){0,4}until (?:i|it|they|my \w{1,40})"
         r" (?:bleed|bled|bleeds)\b",
         2,
         SELF_HARM,
         exclude=r"self ?harm (?:awareness|prevention|charity|research|support group|resources"
         r"|hotline|policy|policies)|(?:stopped|quit|clean from|recovered from|recovery from|free"
-        r" from) (?:\w+ )?self ?harm|cutting (?:back|down|out|off|carbs|sugar|costs|class|classes"
+        r" from) (?:\w{1,40} )?self ?harm|cutting (?:back|down|out|off|carbs|sugar|costs|class|classes"
         r"|school|corners|ties|hair|my hair|the|it)|" + _NEG + r"(?:self ?harm|cutting)",
     ),
 ]
@@ -340,8 +340,8 @@ _INTENT = [
         "en.intent",
         r"\b(?:going to|gonna|will|ill|plan to|plan on|planning to|planning on|decided to|ready to"
         r"|about to|intend to|intending to|made up my mind to|determined to|finally going to"
-        rf"|tonight i|tonight im|today im) (?:\w+ ){{0,2}}(?:{_SUICIDE_ACTS})\b"
-        r"|\b(?:im|i am|i m) (?:\w+ )?(?:jumping (?:off|from)|walking into (?:the )?(?:sea|ocean"
+        rf"|tonight i|tonight im|today im) (?:\w{{1,40}} ){{0,2}}(?:{_SUICIDE_ACTS})\b"
+        r"|\b(?:im|i am|i m) (?:\w{1,40} )?(?:jumping (?:off|from)|walking into (?:the )?(?:sea|ocean"
         r"|river|lake|traffic)|hanging myself|killing myself|ending (?:it all|my life)"
         r"|overdosing)\b"
         r"|\b(?:going to|gonna|will|ill) walk into (?:the )?(?:sea|ocean|river|lake|traffic)\b"
@@ -352,42 +352,42 @@ _INTENT = [
         exclude=_neg(
             r"(?:ready to |about to )?(?:kill|end|commit|take|hang|jump|overdose|unalive|shoot)"
         )
-        + r"|(?:what|how) (?:will|would) (?:\w+ ){0,2}(?:kill|end)"
+        + r"|(?:what|how) (?:will|would) (?:\w{1,40} ){0,2}(?:kill|end)"
         # "if they book one more meeting I'm jumping off a bridge": a complaint, not a plan
-        r"|\bone more (?:\w+ ){0,8}(?:im|i am|i will|ill|i m|i)(?: \w+){0,2} (?:jumping|jump|walk"
+        r"|\bone more (?:\w{1,40} ){0,8}(?:im|i am|i will|ill|i m|i)(?: \w{1,40}){0,2} (?:jumping|jump|walk"
         r"|walking|kill|killing|gonna|going to)",
     ),
     Rule(
         "en.attempt",
-        r"\b(?:tried|attempted|try|trying|attempting|tried again) (?:\w+ )?to (?:kill myself|end"
+        r"\b(?:tried|attempted|try|trying|attempting|tried again) (?:\w{1,40} )?to (?:kill myself|end"
         r" (?:my (?:own )?life|it all)|commit suicide|take my (?:own )?life|hang myself|overdose"
-        r"|drown myself)\b|\b(?:my|i) (?:\w+ )?(?:suicide attempt|attempted suicide)"
+        r"|drown myself)\b|\b(?:my|i) (?:\w{1,40} )?(?:suicide attempt|attempted suicide)"
         r"|\bsurvived (?:a|my|an) (?:suicide attempt|overdose)\b"
-        r"|\b(?:i|ive|i have|i had) (?:\w+ )?overdosed\b|\btook an overdose\b"
+        r"|\b(?:i|ive|i have|i had) (?:\w{1,40} )?overdosed\b|\btook an overdose\b"
         r"|\b(?:got|had) my stomach pumped\b",
         3,
         SUICIDE,
         exclude=_neg(r"kill|end|commit|take|hang|overdose|drown|attempted|overdosed|tried")
         # C-SSRS counts an attempt in the past three months; one long past, told as a
         # recovery, is history.
-        + r"|(?:tried|attempted|overdosed|attempt)\w* (?:\w+ ){0,6}(?:years?|yrs|decades?) ago"
-        r"|(?:years?|yrs|decades?) ago,? i (?:\w+ ){0,3}(?:tried|attempted|overdosed)"
+        + r"|(?:tried|attempted|overdosed|attempt)\w{0,40} (?:\w{1,40} ){0,6}(?:years?|yrs|decades?) ago"
+        r"|(?:years?|yrs|decades?) ago,? i (?:\w{1,40} ){0,3}(?:tried|attempted|overdosed)"
         + r"|overdosed on (?:coffee|caffeine|sugar|chocolate|netflix|tv|candy|memes|anime|cake"
         r"|sunshine|cuteness|social media|carbs)",
     ),
     Rule(
         "en.preparation",
         r"\bsuicide (?:note|letter)s?\b|\b(?:wrote|written|writing|write|left|leaving|finished)"
-        r" (?:\w+ ){0,2}(?:goodbye|farewell|final|last) (?:note|notes|letter|letters|message"
+        r" (?:\w{1,40} ){0,2}(?:goodbye|farewell|final|last) (?:note|notes|letter|letters|message"
         r"|messages|video)\b|\b(?:stockpil(?:e|ed|ing)|hoard(?:ed|ing)?|sav(?:e|ed|ing) up"
-        r"|collect(?:ed|ing)|stash(?:ed|ing)?) (?:\w+ ){0,2}(?:pills|tablets|meds|medication"
+        r"|collect(?:ed|ing)|stash(?:ed|ing)?) (?:\w{1,40} ){0,2}(?:pills|tablets|meds|medication"
         r"|sleeping pills|painkillers)\b|\b(?:tied|made|tying|making|bought) (?:a|the) noose\b"
         r"|\bby the time you read this\b|\bwhen you read this i (?:will|ll|wont|am)\b"
-        r"|\b(?:letters?|notes?|messages?) (?:\w+ ){0,4}saying goodbye\b"
+        r"|\b(?:letters?|notes?|messages?) (?:\w{1,40} ){0,4}saying goodbye\b"
         r"|\b(?:rope|noose|pills|tablets|gun|knife|charcoal|blade) (?:is|are|all) (?:ready|set up"
         r"|tied|loaded|counted out|lined up)\b|\bhave the (?:rope|noose|pills|gun|knife|charcoal"
         r"|blade) (?:ready|set up|tied|loaded|counted out|lined up|here)\b"
-        r"|\b(?:pills|tablets|meds) (?:\w+ ){0,2}lined up\b",
+        r"|\b(?:pills|tablets|meds) (?:\w{1,40} ){0,2}lined up\b",
         3,
         SUICIDE,
     ),
@@ -417,7 +417,7 @@ _IMMINENT = [
     Rule(
         "en.overdose_taken",
         r"\b(?:ive|i have|i|just|already) (?:just |already |now |actually )?(?:taken|took|swallowed"
-        rf"|downed|ate|popped|injected) (?:\w+ ){{0,2}}(?:{_AMOUNT}) (?:\w+ ){{0,3}}(?:{_PILLS})"
+        rf"|downed|ate|popped|injected) (?:\w{{1,40}} ){{0,2}}(?:{_AMOUNT}) (?:\w{{1,40}} ){{0,3}}(?:{_PILLS})"
         r"|\b(?:ive|i have|i) (?:just |already )?(?:taken|took|swallowed) (?:an|a) overdose\b"
         r"|\b(?:just|already) overdosed\b"
         r"|\b(?:the )?(?:pills|meds|tablets) (?:are|r) (?:starting to )?(?:kick|kicking|work"
@@ -451,7 +451,7 @@ _IMMINENT = [
         r" stopping|really bad)\b|\b(?:cant|cannot|can not|wont) stop (?:the )?bleeding\b"
         r"|\bblood (?:everywhere|wont stop|is everywhere)\b|\bcut (?:too|really|very"
         r"|way too) deep\b|\b(?:lost|losing) (?:a lot of|so much|too much) blood\b"
-        r"|\b(?:bleeding|blood|it) (?:\w+ ){0,3}(?:wont|will not|doesnt|does not|cant|isnt) stop\b"
+        r"|\b(?:bleeding|blood|it) (?:\w{1,40} ){0,3}(?:wont|will not|doesnt|does not|cant|isnt) stop\b"
         r"|\bwrists? (?:is|are|keeps?) bleeding\b",
         4,
         MEDICAL,
@@ -460,13 +460,13 @@ _IMMINENT = [
 
 # ---- harm to others and abuse ----------------------------------------------------------
 _PEOPLE = (
-    r"him|her|them|someone|somebody|people|everyone|everybody|all of them|my (?:\w+ )?(?:boss"
+    r"him|her|them|someone|somebody|people|everyone|everybody|all of them|my (?:\w{1,40} )?(?:boss"
     r"|teacher|dad|father|mom|mum|mother|wife|husband|boyfriend|girlfriend|brother|sister|son"
     r"|daughter|kids?|baby|neighbou?r|roommate|classmates?|coworkers?|ex|parents|family|partner"
     r"|stepdad|stepmom|bully|bullies)"
 )
 _ABUSER = (
-    r"he|she|they|my (?:\w+ )?(?:dad|father|mom|mum|mother|stepdad|stepfather|stepmom|stepmother"
+    r"he|she|they|my (?:\w{1,40} )?(?:dad|father|mom|mum|mother|stepdad|stepfather|stepmom|stepmother"
     r"|husband|wife|boyfriend|girlfriend|partner|ex|brother|sister|uncle|aunt|grandpa|grandfather"
     r"|teacher|coach|boss|parents|bf|gf|carer)"
 )
@@ -480,17 +480,17 @@ _OTHERS = [
         OTHERS,
         exclude=_neg(r"kill|murder|stab|shoot|strangle|poison|hurt|beat up|attack")
         + r"|(?:kill|murder) (?:him|her|them) (?:with kindness|in (?:the )?(?:game|match|round))"
-        r"|(?:hurt|attack) (?:his|her|their|someones|my \w+s) feelings"
-        rf"|(?:kill|murder) (?:{_PEOPLE}) (?:for|if) (?:\w+ing|not|ever|he|she|they)\b",
+        r"|(?:hurt|attack) (?:his|her|their|someones|my \w{1,40}s) feelings"
+        rf"|(?:kill|murder) (?:{_PEOPLE}) (?:for|if) (?:\w{{1,40}}ing|not|ever|he|she|they)\b",
     ),
     Rule(
         "en.abuse",
-        rf"\b(?:{_ABUSER})(?: \w+)? (?:hits|hit|beats|beat|kicks|kicked|chokes|choked|strangles"
+        rf"\b(?:{_ABUSER})(?: \w{{1,40}})? (?:hits|hit|beats|beat|kicks|kicked|chokes|choked|strangles"
         r"|strangled|slaps|slapped|punches|punched|abuses|abused|rapes|raped|molests|molested"
         r"|touches|touched|burns|burned|locks|locked|threatens|threatened) me\b"
-        r"|\bi (?:was|got|am being|have been|ve been|was being) (?:\w+ )?(?:raped|molested"
+        r"|\bi (?:was|got|am being|have been|ve been|was being) (?:\w{1,40} )?(?:raped|molested"
         r"|sexually (?:assaulted|abused)|abused|beaten up|assaulted|groomed|trafficked)\b"
-        r"|\b(?:experiencing|suffering|victim of|living with|escape|escaping|in) (?:\w+ )?domestic"
+        r"|\b(?:experiencing|suffering|victim of|living with|escape|escaping|in) (?:\w{1,40} )?domestic"
         r" (?:violence|abuse)\b",
         2,
         ABUSE,
@@ -498,7 +498,7 @@ _OTHERS = [
         r"|touche[sd]? me (?:deeply|emotionally|so much)|locks? me out of (?:the|my) (?:account"
         r"|phone|computer)"
         rf"|(?:{_ABUSER}) (?:doesnt|does not|didnt|did not|never|wont|would never|has never|hasnt"
-        r"|isnt|dont|do not) (?:\w+ )?me",
+        r"|isnt|dont|do not) (?:\w{1,40} )?me",
     ),
     Rule(
         "en.abuse_danger",
@@ -519,7 +519,7 @@ _MODIFIERS = [
         r"|bullets?|knife|knives|blade|blades|razor|razors|bridge|roof|rooftop|ledge|cliff|balcony"
         r"|tall building|train tracks|railway|bleach|pesticide|antifreeze|poison|charcoal"
         r"|carbon monoxide|exhaust|helium|nitrogen|sodium nitrite|lethal dose|overdose)\b"
-        r"|\b(?<!\d)\d+ ?(?:mg|milligrams?|g|grams?)\b|\b(?:hang|hanging|shoot|shooting) myself\b"
+        r"|\b(?<!\d)\d{1,9} ?(?:mg|milligrams?|g|grams?)\b|\b(?:hang|hanging|shoot|shooting) myself\b"
         r"|\b(?:have|has|got|ve got) (?:it|everything) (?:all )?(?:planned|figured out|ready"
         r"|worked out|sorted|set)\b|\bi (?:have|ve got|ve|got) a plan\b",
         role="means",
@@ -530,8 +530,8 @@ _MODIFIERS = [
         r"|tomorrow(?: (?:morning|night|evening))?|tmrw|tmr|(?:on |this |next )(?:monday|tuesday"
         r"|wednesday|thursday|friday|saturday|sunday)(?: (?:night|morning|evening))?|on my birthday"
         r"|(?:in|within) (?:an?|one|two|few|a few"
-        r"|(?<!\d)\d+) (?:hours?|hrs?|minutes?|mins?)|at (?:midnight|\d{1,2}(?: ?[ap]m)?)|before"
-        r" (?:morning|dawn|sunrise)|when (?:everyone|they|my (?:\w+ )?(?:parents|family"
+        r"|(?<!\d)\d{1,9}) (?:hours?|hrs?|minutes?|mins?)|at (?:midnight|\d{1,2}(?: ?[ap]m)?)|before"
+        r" (?:morning|dawn|sunrise)|when (?:everyone|they|my (?:\w{1,40} )?(?:parents|family"
         r"|roommates?)) (?:is|are|goes|go) (?:asleep|to (?:sleep|bed)|out|away)|once (?:everyone"
         r"|they) (?:is|are) asleep)\b",
         role="timing",
@@ -543,7 +543,7 @@ _MODIFIERS = [
         r"|\bmy last (?:message|words|goodbye|text|night)\b"
         r"|\bsee you (?:on the other side|in (?:another|the next) life)\b"
         r"|\btake care of (?:my|the) (?:cat|dog|pets?|kids|children|family|mum|mom|plants|sister"
-        r"|brother)\b|\btell (?:my|them|everyone|everybody|her|him) (?:\w+ ){0,2}(?:i love|that i"
+        r"|brother)\b|\btell (?:my|them|everyone|everybody|her|him) (?:\w{1,40} ){0,2}(?:i love|that i"
         r" love|im sorry|i am sorry)\b|\b(?:im|i am) sorry for everything\b|\bforgive me\b"
         r"|\bthanks? (?:you )?for everything\b|\bit (?:was|has been) nice knowing (?:you"
         r"|everyone)\b"

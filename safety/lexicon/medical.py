@@ -11,27 +11,27 @@ from safety.rules import Rule
 
 MEDICAL = frozenset({"medical_emergency"})
 _SOMEONE = (
-    r"(?:he|she|they|mom|mum|dad|grandma|grandpa|nan|baby|my \w+(?: \w+)?|the baby|the kid"
+    r"(?:he|she|they|mom|mum|dad|grandma|grandpa|nan|baby|my \w{1,40}(?: \w{1,40})?|the baby|the kid"
     r"|my (?:son|daughter|husband|wife|partner|friend|roommate))"
 )
 
 RULES: list[Rule] = [
     Rule(
         "en.medical_emergency",
-        rf"\b{_SOMEONE} (?:\w+ ){{0,2}}(?:wont|will not|cant|can not|cannot|isnt|is not|doesnt"
-        r"|does not)(?: \w+)? (?:wake up|breathing|breathe|respond\w*)\b"
+        rf"\b{_SOMEONE} (?:\w{{1,40}} ){{0,2}}(?:wont|will not|cant|can not|cannot|isnt|is not|doesnt"
+        r"|does not)(?: \w{1,40})? (?:wake up|breathing|breathe|respond\w{0,40})\b"
         r"|\b(?:not|isnt|is not|stopped) breathing\b|\bbreathing (?:really |very |so )?(?:weird"
-        r"|funny|strange|like (?:loud )?snoring)\b|\b(?:face|mouth) (?:\w+ ){0,3}droop\w*\b"
-        r"|\bslurr\w* (?:his|her|their|my) words\b|\bone side of (?:his|her|their|my) (?:face|body)"
-        r" (?:is )?(?:numb|droop\w*|weak)\b"
-        r"|\bchest (?:\w+ ){0,2}(?:crushed|crushing|tight|pressure)"
-        r"\b.*\b(?:arm|jaw) (?:is )?(?:numb|tingling|hurts)\b|\b(?:got into|swallowed|ate|chewed)"
-        r" (?:\w+ ){0,3}(?:dishwasher|laundry|detergent) pods?\b|\b(?:swallowed|ate) (?:\w+ ){0,3}"
-        r"(?:button|coin) batter\w*\b|\b(?:having|had) a seizure\b|\bthroat (?:is )?(?:closing"
+        r"|funny|strange|like (?:loud )?snoring)\b|\b(?:face|mouth) (?:\w{1,40} ){0,3}droop\w{0,40}\b"
+        r"|\bslurr\w{0,40} (?:his|her|their|my) words\b|\bone side of (?:his|her|their|my) (?:face|body)"
+        r" (?:is )?(?:numb|droop\w{0,40}|weak)\b"
+        r"|\bchest (?:\w{1,40} ){0,2}(?:crushed|crushing|tight|pressure)"
+        r"\b.{0,200}\b(?:arm|jaw) (?:is )?(?:numb|tingling|hurts)\b|\b(?:got into|swallowed|ate|chewed)"
+        r" (?:\w{1,40} ){0,3}(?:dishwasher|laundry|detergent) pods?\b|\b(?:swallowed|ate) (?:\w{1,40} ){0,3}"
+        r"(?:button|coin) batter\w{0,40}\b|\b(?:having|had) a seizure\b|\bthroat (?:is )?(?:closing"
         r"|swelling)\b",
         4,
         MEDICAL,
-        exclude=r"\b(?:phone|laptop|computer|pc|screen|car|app) (?:\w+ ){0,2}(?:wont|will not) wake"
+        exclude=r"\b(?:phone|laptop|computer|pc|screen|car|app) (?:\w{1,40} ){0,2}(?:wont|will not) wake"
         r" up\b|\bin (?:the|a) (?:film|movie|show|book|game)\b",
     ),
     Rule(

@@ -22,7 +22,7 @@ CLAIMS_PROFESSIONAL = "claims_professional"
 # A refusal or warning a few words before the phrase: "I can't tell you the lethal dose".
 _REFUSAL_EN = (
     r"\b(?:cant|cannot|can not|wont|will not|not able to|unable to|not going to|never|dont|do not"
-    r"|not|no|isnt|is not|arent)\b(?: \w+){0,6} "
+    r"|not|no|isnt|is not|arent)\b(?: \w{1,40}){0,6} "
 )
 _REFUSAL_ZH = r"(?:不能|无法|不会|不可以|不方便|不应该|不该|不要|别|没法|不想|拒绝)\S{0,8}"
 
@@ -42,8 +42,8 @@ _DRUGS_ZH = (
     r"|劳拉西泮|地西泮|安定|氯硝西泮|唑吡坦|思诺思|褪黑素|抗抑郁药|安眠药|镇静剂|抗焦虑药|抗精神病药"
     r"|心境稳定剂|普萘洛尔|坦度螺酮|丁螺环酮"
 )
-_DOSE = r"(?<!\d)\d+(?:\.\d+)? ?(?:mg|milligrams?|mcg|micrograms?|g|grams?|ml)\b"
-_DOSE_ZH = r"(?<!\d)\d+(?:\.\d+)? ?(?:mg|毫克|微克|克|片|粒)"
+_DOSE = r"(?<!\d)\d{1,9}(?:\.\d{1,9})? ?(?:mg|milligrams?|mcg|micrograms?|g|grams?|ml)\b"
+_DOSE_ZH = r"(?<!\d)\d{1,9}(?:\.\d{1,9})? ?(?:mg|毫克|微克|克|片|粒)"
 
 _ILLNESS_EN = (
     r"(?:clinical |major |severe |mild |moderate )?(?:depression|depressive disorder|bipolar"
@@ -63,15 +63,15 @@ _METHOD_DETAIL_EN = [
         METHOD_DETAIL,
         r"\b(?:lethal|fatal|deadly|toxic|overdose) (?:dose|doses|dosage|amount|quantity|level"
         r"|threshold)\b|\boverdose threshold\b",
-        exclude=_REFUSAL_EN + r"(?:\w+ )?(?:lethal|fatal|deadly|toxic|overdose)",
+        exclude=_REFUSAL_EN + r"(?:\w{1,40} )?(?:lethal|fatal|deadly|toxic|overdose)",
     ),
     Rule(
         METHOD_DETAIL,
-        r"\b(?:take|taking|swallow|swallowing|ingest|ingesting) (?:\w+ ){0,2}(?:(?<!\d)\d{2,}"
+        r"\b(?:take|taking|swallow|swallowing|ingest|ingesting) (?:\w{1,40} ){0,2}(?:(?<!\d)\d{2,9}"
         r"|a (?:whole"
-        r" |full )?bottle|all (?:of )?(?:the|your)|enough|a handful|handfuls) (?:\w+ ){0,2}(?:pills"
+        r" |full )?bottle|all (?:of )?(?:the|your)|enough|a handful|handfuls) (?:\w{1,40} ){0,2}(?:pills"
         r"|tablets|capsules|of them|of your (?:pills|meds|medication))\b"
-        r"|\benough (?:\w+ ){0,2}to (?:die|kill (?:you|yourself)|be (?:lethal|fatal)|overdose"
+        r"|\benough (?:\w{1,40} ){0,2}to (?:die|kill (?:you|yourself)|be (?:lethal|fatal)|overdose"
         r"|stop your heart)\b",
         exclude=_REFUSAL_EN + r"(?:take|taking|swallow|enough)",
     ),
@@ -83,8 +83,8 @@ _METHOD_DETAIL_EN = [
     ),
     Rule(
         METHOD_DETAIL,
-        r"\b(?:jump|fall|falling|jumping) from (?:at least |more than |over )?(?:(?<!\d)\d+|a few"
-        r"|several) (?:floors|stories|storeys|meters|metres|m|feet|ft)\b|\b(?:(?<!\d)\d+|several"
+        r"\b(?:jump|fall|falling|jumping) from (?:at least |more than |over )?(?:(?<!\d)\d{1,9}|a few"
+        r"|several) (?:floors|stories|storeys|meters|metres|m|feet|ft)\b|\b(?:(?<!\d)\d{1,9}|several"
         r"|a few) (?:floors"
         r"|stories|storeys|meters|metres|feet) (?:is|are|would be|should be) (?:usually |generally"
         r" |almost always )?(?:fatal|lethal|enough|deadly|high enough)\b"
@@ -92,7 +92,7 @@ _METHOD_DETAIL_EN = [
     ),
     Rule(
         METHOD_DETAIL,
-        r"\b(?:cut|slit|slice|slash) (?:\w+ )?(?:vertically|lengthwise|along|down|deep|deeper)"
+        r"\b(?:cut|slit|slice|slash) (?:\w{1,40} )?(?:vertically|lengthwise|along|down|deep|deeper)"
         r" (?:the |your )?(?:wrists?|arms?|veins?|arter(?:y|ies))?|\b(?:vertical|deep|deeper)"
         r" (?:cuts?|incisions?) (?:on|along|in|into) (?:the|your) (?:wrists?|arms?|veins?)\b"
         r"|\b(?:cut|slit|slash) your (?:wrists?|throat|veins?)\b",
@@ -115,7 +115,7 @@ _METHOD_DETAIL_EN = [
         r"(?:most )?(?:lethal|fatal|deadly)\b|\b(?:is|are) (?:the )?most (?:lethal|fatal|deadly)"
         r" in (?:an )?overdose\b|\b(?:you could|you can|try to|just|you might) (?:overdose"
         r"|od) on\b",
-        exclude=_REFUSAL_EN + r"(?:\w+ )?(?:painless|quick|easy|best|which|what|overdose)",
+        exclude=_REFUSAL_EN + r"(?:\w{1,40} )?(?:painless|quick|easy|best|which|what|overdose)",
     ),
 ]
 
@@ -127,10 +127,10 @@ _METHOD_DETAIL_ZH = [
     ),
     Rule(
         METHOD_DETAIL,
-        r"(?:吃|服用|服|吞|喝)(?:下)?\S{0,3}(?:(?<!\d)\d+|几十|一整瓶|一瓶|整瓶|全部|大量)\S{0,8}(?:就|会|可以|能|足以)"
+        r"(?:吃|服用|服|吞|喝)(?:下)?\S{0,3}(?:(?<!\d)\d{1,9}|几十|一整瓶|一瓶|整瓶|全部|大量)\S{0,8}(?:就|会|可以|能|足以)"
         r"(?:致死|死亡|死|致命|没命)"
         r"|(?:上吊|自缢|烧炭|割腕|跳楼|服毒|卧轨)(?:的)?(?:方法|步骤|技巧|方式|要点|诀窍|位置|高度)"
-        r"|(?:几|多少|(?<!\d)\d+|(?<![一二三四五六七八九十百两])[一二三四五六七八九十百两]+)(?:层|楼|米)(?:楼)?(?:以上)?\S{0,6}(?:就|会|才会|一般|通常|足以)"
+        r"|(?:几|多少|(?<!\d)\d{1,9}|(?<![一二三四五六七八九十百两])[一二三四五六七八九十百两]{1,9})(?:层|楼|米)(?:楼)?(?:以上)?\S{0,6}(?:就|会|才会|一般|通常|足以)"
         r"\S{0,3}(?:致命|致死|摔死|死亡|死)"
         r"|(?:竖着|纵向|顺着|沿着)(?:血管|动脉|手腕)?\S{0,2}(?:割|划|切)|(?:割|划|切)(?:得)?(?:够深|深一点|更深|到动脉)"
         r"|(?:密闭|关紧|封住|封好)(?:门窗|房间|车窗|车内|空间)\S{0,6}(?:烧炭|一氧化碳)|一氧化碳(?:中毒)?(?:致死|会死|很快)"
@@ -150,7 +150,7 @@ _SOLUTION_EN = [
         r"|stop|escape))\b",
         exclude=r"\b(?:feel|feels|felt|feeling|think|thinks|thinking|believe|believes|seem|seems"
         r"|sounds like|part of you|like|wonder|wondering|as if|said|say|mentioned|told me|wrote)\b"
-        r"(?: \w+){0,4} (?:suicide|death|dying|ending|killing|taking)",
+        r"(?: \w{1,40}){0,4} (?:suicide|death|dying|ending|killing|taking)",
     ),
     Rule(
         SUICIDE_AS_SOLUTION,
@@ -165,7 +165,7 @@ _SOLUTION_EN = [
         r"|\b(?:brave|courageous|right|good|reasonable|understandable) (?:choice|decision|thing)"
         r" to (?:die|end your life|kill yourself|end it)\b",
         exclude=r"\b(?:not|never|isnt|wouldnt|wont|shouldnt|dont|no one|nobody"
-        r"|isn t)\b(?: \w+){0,3} (?:better off|be at peace|should|could|right|choice)",
+        r"|isn t)\b(?: \w{1,40}){0,3} (?:better off|be at peace|should|could|right|choice)",
     ),
 ]
 
@@ -199,8 +199,8 @@ _DIAGNOSIS = [
         rf"|\b(?:i(?:d| would)?|let me) diagnose you\b|\bmy diagnosis\b|\bdiagnos(?:e|is"
         rf"|ed) (?:you )?with {_ILLNESS_EN}",
         exclude=r"\b(?:if|whether|when|whatever|cant|cannot|can not|not able to|unable to|wont|not)"
-        r"\b(?: \w+){0,3} (?:you|this|that|it|diagnose)|you (?:have|ve) been diagnosed"
-        r"|(?:feel|feeling|felt) (?:\w+ )?depressed",
+        r"\b(?: \w{1,40}){0,3} (?:you|this|that|it|diagnose)|you (?:have|ve) been diagnosed"
+        r"|(?:feel|feeling|felt) (?:\w{1,40} )?depressed",
     ),
     Rule(
         DIAGNOSIS,
@@ -216,17 +216,17 @@ _PRESCRIPTION = [
     Rule(
         PRESCRIPTION,
         rf"\b(?:take|taking|try|trying|start|start taking|starting|increase|increasing|double"
-        rf"|lower|reduce|switch to|consider taking|get on|go on|use) (?:\w+ ){{0,3}}"
+        rf"|lower|reduce|switch to|consider taking|get on|go on|use) (?:\w{{1,40}} ){{0,3}}"
         rf"(?:{_DOSE}|(?:{_DRUGS_EN})\b)"
         rf"|\b(?:{_DRUGS_EN}) (?:at )?{_DOSE}|{_DOSE} (?:of )?(?:{_DRUGS_EN})\b"
-        r"|\b(?:take|taking) (?:(?<!\d)\d+|one|two|three) (?:tablets?|pills?|capsules?) (?:a day"
+        r"|\b(?:take|taking) (?:(?<!\d)\d{1,9}|one|two|three) (?:tablets?|pills?|capsules?) (?:a day"
         r"|daily|every|twice|three times|at night|before bed)"
         r"|\b(?:you should|just|try to|you can) stop taking (?:your|the) (?:meds|medication|pills"
         r"|medicine|antidepressants)\b",
         exclude=r"(?:doctor|psychiatrist|gp|physician|prescriber|pharmacist|professional|clinician)"
-        r"(?: \w+){0,10} (?:take|taking|try|start|starting|increase|lower|reduce|switch|use|stop)"
-        r"|\b(?:whether|if) (?:or not )?(?:\w+ ){0,3}(?:take|taking|try|start|use)"
-        r"|\b(?:dont|do not|never|not)(?: \w+){0,2} (?:stop|start|take|increase|change)",
+        r"(?: \w{1,40}){0,10} (?:take|taking|try|start|starting|increase|lower|reduce|switch|use|stop)"
+        r"|\b(?:whether|if) (?:or not )?(?:\w{1,40} ){0,3}(?:take|taking|try|start|use)"
+        r"|\b(?:dont|do not|never|not)(?: \w{1,40}){0,2} (?:stop|start|take|increase|change)",
     ),
     Rule(
         PRESCRIPTION,
@@ -249,7 +249,7 @@ _IDENTITY = [
         r"|\bi am human too\b|\b(?:im|i am) (?:only )?human (?:too|like you|just like you)\b"
         r"|\byou(?:re| are) (?:talking|chatting|speaking) (?:to|with) a (?:real )?(?:human"
         r"|person)\b",
-        exclude=r"\b(?:not|no|never|isnt|arent|wasnt)\b(?: \w+){0,2} (?:a |an )?(?:real |actual )?"
+        exclude=r"\b(?:not|no|never|isnt|arent|wasnt)\b(?: \w{1,40}){0,2} (?:a |an )?(?:real |actual )?"
         r"(?:human|person)|like a (?:real )?(?:person|human)|(?:im|i am) not (?:a|an) (?:ai|bot"
         r"|robot) (?:therapist|doctor|replacement)",
     ),
@@ -263,12 +263,12 @@ _IDENTITY = [
     Rule(
         CLAIMS_PROFESSIONAL,
         r"\b(?:im|i am) (?:a |an |your )?(?:licensed |certified |qualified |trained |professional"
-        r" |real |registered |clinical )*(?:therapist|psychologist|psychiatrist|counsell?or|doctor"
+        r" |real |registered |clinical ){0,4}(?:therapist|psychologist|psychiatrist|counsell?or|doctor"
         r"|physician|clinician|social worker|psychotherapist)\b"
         r"|\bas (?:a|your) (?:licensed |certified |qualified |trained |professional )?(?:therapist"
         r"|psychologist|psychiatrist|counsell?or|doctor|physician|clinician)\b",
         exclude=r"\bnot (?:a |an |your )?(?:licensed |certified |qualified |trained |professional "
-        r"|real )*(?:therapist|psychologist|psychiatrist|counsell?or|doctor)",
+        r"|real ){0,4}(?:therapist|psychologist|psychiatrist|counsell?or|doctor)",
     ),
     Rule(
         CLAIMS_PROFESSIONAL,

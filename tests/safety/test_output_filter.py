@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from safety import FilterVerdict, OutputFilter
@@ -129,16 +127,13 @@ def test_replacement_falls_back_to_english(output_filter: OutputFilter) -> None:
     assert output_filter.replacement("fr") == output_filter.replacement("en")
 
 
-def test_long_replies_stay_cheap(output_filter: OutputFilter) -> None:
-    text = "It sounds like you're carrying a lot, and I'm here with you. " * 40
-    start = time.perf_counter()
-    for _ in range(20):
-        assert output_filter.check(text).allowed
-    assert (time.perf_counter() - start) / 20 < 0.05
-
-
-@pytest.mark.parametrize("text", ["1" * 3000, "一" * 3000, "1." * 1500, "take " * 800])
-def test_pathological_replies_stay_cheap(output_filter: OutputFilter, text: str) -> None:
-    start = time.perf_counter()
-    output_filter.check(text)
-    assert time.perf_counter() - start < 0.25
+@pytest.mark.parametrize(
+    "unit",
+    ["It sounds like you're carrying a lot, and I'm here with you. ", "1", "一", "1.", "take "],
+    ids=["reply", "digits", "chinese-numerals", "decimals", "repeated-verb"],
+)
+def test_long_replies_read_like_short_ones(output_filter: OutputFilter, unit: str) -> None:
+    # What each rule reads is bounded (test_screen.py checks every rule's shape), so a reply
+    # of 4,096 characters gets the verdict of 400 characters of the same text.
+    short, long = ((unit * (n // len(unit) + 1))[:n] for n in (400, 4096))
+    assert output_filter.check(long) == output_filter.check(short) == FilterVerdict(True, ())
