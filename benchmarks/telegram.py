@@ -152,7 +152,7 @@ async def give_consent(args: argparse.Namespace, data_dir: Path, users: list[int
 
 def stored_roles(args: argparse.Namespace, data_dir: Path, user: int) -> list[str]:
     """Roles of the messages stored for a user, for diagnosing a lost reply."""
-    from bots.runtime import open_store
+    from soulchat.store import open_store
 
     store = open_store(make_settings(args, data_dir))
     try:

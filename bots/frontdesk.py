@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from bots import commands
 from bots.conversation import ConversationService, Inbound, ReplySink
 from bots.flood import FloodGuard, FloodVerdict
-from bots.inbound import clean_text
 from bots.notices import Button, Notice, NoticeSender
 from bots.texts import text as say
 from safety import SafetyPolicy
 from soulchat.locales import CODES, from_client_tag, is_supported, region_from_client_tag
 from soulchat.store import UserRecord
+from soulchat.text import clean_text
 
 log = logging.getLogger(__name__)
 

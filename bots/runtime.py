@@ -27,14 +27,10 @@ from safety import SafetyPolicy
 from safety.audit import AuditLog
 from safety.guard import LlmGuard
 from soulchat.config import ConfigError, Settings
-from soulchat.store import Store
+from soulchat.store import Store, open_store
 from soulchat.store.cases import CaseStore
 
 log = logging.getLogger(__name__)
-
-
-def open_store(settings: Settings) -> Store:
-    return Store.open(settings.database.url, auto_migrate=settings.database.auto_migrate)
 
 
 def load_safety(settings: Settings) -> SafetyPolicy:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from safety.audit import AuditLog, ReferralCount
-from soulchat.cli_errors import fail
+from soulchat.cli_support import fail
 
 audit_app = typer.Typer(
     help="The crisis audit log: verify the hash chain, count referrals.", no_args_is_help=True
@@ -32,9 +32,8 @@ class PeriodChoice(StrEnum):
 @contextmanager
 def _audit_log() -> Iterator[AuditLog]:
     """The audit log in the configured database (opened like every other command does)."""
-    from bots.runtime import open_store
-    from soulchat.cli import settings_or_exit
-    from soulchat.store import SchemaError
+    from soulchat.cli_support import settings_or_exit
+    from soulchat.store import SchemaError, open_store
 
     settings = settings_or_exit()
     try:

@@ -33,8 +33,7 @@ def screen(
     the exit status is 1."""
     from safety.batch import screen_lines
     from safety.policy import build_screen
-    from soulchat.cli import settings_or_exit
-    from soulchat.cli_errors import fail
+    from soulchat.cli_support import fail, settings_or_exit
 
     settings = settings_or_exit()
     try:

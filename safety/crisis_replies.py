@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from safety.resources import CrisisLine, crisis_notice
 from soulchat.locales import language_of
 
-_TEXTS: dict[str, dict[str, str]] = {
+CRISIS_TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "heard": "Thank you for telling me. I'm taking what you said seriously.",
         "urgent": "I'm worried about your safety right now.",
@@ -75,7 +75,7 @@ def crisis_reply(
 ) -> str:
     """The vetted reply for tier 3 (high) and 4 (imminent); tier 4 leads with emergency help.
     The lines are the region's where it has some (``safety.resources.select_lines``)."""
-    texts = _TEXTS[language_of(locale)]
+    texts = CRISIS_TEXTS[language_of(locale)]
     parts = [texts["heard"]]
     if tier >= 4:
         parts.append(texts["urgent"])

@@ -359,7 +359,7 @@ def region_choices(lines: Sequence[CrisisLine], locale: str) -> list[tuple[str, 
 
 # -- texts --------------------------------------------------------------------------------------
 
-_TEXTS: dict[str, dict[str, str]] = {
+NOTICE_TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "intro": "You don't have to go through this alone. You can reach someone right now:",
         "urgent": (
@@ -390,7 +390,7 @@ def crisis_notice(
     ``region``. From tier 4 (imminent) emergency numbers come first; below that, crisis
     lines do."""
     selection = select_lines(lines, locale, region)
-    texts = _TEXTS[selection.language]
+    texts = NOTICE_TEXTS[selection.language]
     listed = [
         texts["item"].format(name=line.name, region=line.region, contact=line.contact)
         for line in _urgent_first(selection.lines, tier)
@@ -407,4 +407,4 @@ def resources_footer(
     contacts = " · ".join(
         f"{line.name} ({line.region}): {line.contact}" for line in footer_lines(selection, tier)
     )
-    return _TEXTS[selection.language]["footer"] + contacts
+    return NOTICE_TEXTS[selection.language]["footer"] + contacts

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from datetime import timedelta
@@ -14,8 +13,8 @@ import typer
 
 from safety.audit_cli import audit_app
 from safety.cli import safety_app
-from soulchat.cli_errors import fail
-from soulchat.config import ConfigError, Settings, load_settings, settings_table
+from soulchat.cli_support import fail, set_config_file, settings_or_exit
+from soulchat.config import ConfigError, settings_table
 from soulchat.urls import redact_url
 from training.cli import export, train_app
 from training.data.cli import app as data_app
@@ -47,29 +46,6 @@ ConfigOption = Annotated[
 ]
 
 
-class _State:
-    config: Path | None = None
-
-
-def settings_or_exit(*, log_to_file: str | None = None) -> Settings:
-    """Load the settings and set up logging (to a file in data_dir when ``log_to_file``
-    names one, so a conversation in the terminal is not interleaved with log lines)."""
-    try:
-        settings = load_settings(_State.config)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-    filename = None
-    if log_to_file:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        filename = str(settings.data_dir / log_to_file)
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        filename=filename,
-    )
-    return settings
-
-
 def run_or_exit(coroutine: Any) -> None:
     """Run an async command, turning known start-up failures into one clear line."""
     from inference.backends.local import ModelNotFound
@@ -86,7 +62,7 @@ def run_or_exit(coroutine: Any) -> None:
 
 @app.callback()
 def main_options(config: ConfigOption = None) -> None:
-    _State.config = config
+    set_config_file(config)
 
 
 @app.command()
@@ -190,8 +166,7 @@ def forget(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete everything stored about one user."""
-    from bots.runtime import open_store
-    from soulchat.store import SchemaError
+    from soulchat.store import SchemaError, open_store
 
     settings = settings_or_exit()
     if not yes and not typer.confirm(f"Delete everything stored about {platform} user {user}?"):
@@ -244,7 +219,7 @@ def db_current() -> None:
 @db_app.command("purge")
 def db_purge() -> None:
     """Delete conversations idle for longer than database.retention_days."""
-    from bots.runtime import open_store
+    from soulchat.store import open_store
 
     settings = settings_or_exit()
     days = settings.database.retention_days

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from soulchat.cli_errors import fail
+from soulchat.cli_support import fail
 
 train_app = typer.Typer(help="Fine-tune a model on prepared dialogues.", no_args_is_help=True)
 

@@ -39,7 +39,6 @@ from bots.conversation.state import (
     refresh_case,
 )
 from bots.conversation.turns import Dispatch, TurnEngine
-from bots.inbound import clean_text
 from bots.texts import text as say
 from inference.replies import ReplyInbox
 from safety import SafetyPolicy
@@ -49,6 +48,7 @@ from safety.guard import LlmGuard
 from safety.screen import RiskAssessment
 from soulchat.config import Settings
 from soulchat.store import Store
+from soulchat.text import clean_text
 
 log = logging.getLogger(__name__)
 

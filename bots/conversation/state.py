@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bots.conversation.ports import Escalation, Inbound, ReplySink
-from bots.inbound import detect_locale
 from safety.conversation import ConversationRisk, RiskSignal
 from safety.screen import WINDOW_MESSAGES
 from soulchat.config import Settings
 from soulchat.store import RiskEvent, Store
+from soulchat.text import detect_locale
 
 IDLE_STATE_S = 3600.0  # cached state is dropped after this long unused
 

@@ -9,7 +9,7 @@ The rules run in this order, each on what the previous ones kept:
    ``max_dialogue_chars``) *truncates the dialogue before that message*: the turns before it are
    good training data and keep their context, since no turn refers to a later one. Whatever is
    then outside the turn and character bounds is dropped;
-3. language: the text's language (CJK-ratio rule of ``bots.inbound.detect_locale``) must match
+3. language: the text's language (CJK-ratio rule of ``soulchat.text.detect_locale``) must match
    the expected one (``expected_language``, else the language the loader declared);
 4. the self-harm filter (off by default, see below);
 5. exact duplicates (the normalised text of the whole dialogue), the first one kept;
@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bots.inbound import detect_locale
+from soulchat.text import detect_locale
 from training.data.schema import Dialogue, Message
 
 MAX_EXAMPLES = 5  # dialogue ids kept per rule in the report

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from soulchat.cli_errors import fail
+from soulchat.cli_support import fail
 from training.data.clean import CleaningConfig
 from training.data.loaders import FORMATS, LoadReport, load
 from training.data.prepare import PrepareConfig, prepare

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from bots.inbound import detect_locale
+from soulchat.text import detect_locale
 from training.data.schema import DataError, Dialogue, Message, Role, merge_consecutive
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from inference.backends.local import ModelNotFound
-from soulchat.cli_errors import fail as _fail
+from soulchat.cli_support import fail as _fail
 from training.data.schema import DataError
 from training.evaluation.contexts import (
     DEFAULT_MAX_TURNS,

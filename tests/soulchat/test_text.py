@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bots.inbound import clean_text, detect_locale
+from soulchat.text import clean_text, detect_locale
 
 
 @pytest.mark.parametrize(

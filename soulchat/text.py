@@ -1,4 +1,5 @@
-"""Cleaning what users send before anything else sees it."""
+"""Cleaning what people send before anything else sees it, and telling its language: the
+bots clean every message with it, the training data loaders every dialogue."""
 
 from __future__ import annotations
 
