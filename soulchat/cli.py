@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bots.platforms import PLATFORMS, ChatPlatform
 from safety.audit_cli import audit_app
 from safety.cli import safety_app
 from soulchat.cli_support import fail, set_config_file, settings_or_exit
@@ -131,38 +132,32 @@ def worker() -> None:
     )
 
 
-@app.command()
-def telegram() -> None:
-    """Run the Telegram bot (token: SOULCHAT_TELEGRAM__TOKEN or __TOKEN_FILE)."""
-    from bots.telegram.runner import read_token, serve
+def _platform_command(platform: ChatPlatform) -> None:
+    def run_bot() -> None:
+        settings = settings_or_exit()
+        runner = platform.runner()
+        group = platform.settings(settings)
+        try:
+            runner.read_token(group)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+        typer.echo(f"{runner.describe(group)}; Ctrl-C stops it")
+        run_or_exit(runner.serve(settings))
 
-    settings = settings_or_exit()
-    try:
-        read_token(settings.telegram)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-    typer.echo(f"Telegram bot starting ({settings.telegram.mode}); Ctrl-C stops it")
-    run_or_exit(serve(settings))
+    summary = f"Run the {platform.title} bot (token: SOULCHAT_{platform.name.upper()}__TOKEN or "
+    app.command(name=platform.name, help=summary + "__TOKEN_FILE).")(run_bot)
 
 
-@app.command()
-def discord() -> None:
-    """Run the Discord bot (token: SOULCHAT_DISCORD__TOKEN or __TOKEN_FILE)."""
-    from bots.discord.runner import read_token, serve
-
-    settings = settings_or_exit()
-    try:
-        read_token(settings.discord)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-    typer.echo("Discord bot starting; Ctrl-C stops it")
-    run_or_exit(serve(settings))
+for _platform in PLATFORMS:
+    _platform_command(_platform)
 
 
 @app.command()
 def forget(
     user: Annotated[str, typer.Argument(help="The user's id on that platform.")],
-    platform: Annotated[str, typer.Option(help="console, telegram or discord.")] = "console",
+    platform: Annotated[
+        str, typer.Option(help="console, " + ", ".join(p.name for p in PLATFORMS) + ".")
+    ] = "console",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete everything stored about one user."""

@@ -26,6 +26,10 @@ def read_token(settings: DiscordSettings) -> str:
     return token
 
 
+def describe(settings: DiscordSettings) -> str:
+    return "Discord bot starting"
+
+
 async def serve(settings: Settings) -> None:
     import aiohttp
     import discord

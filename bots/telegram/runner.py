@@ -24,6 +24,10 @@ def read_token(settings: TelegramSettings) -> str:
     return token
 
 
+def describe(settings: TelegramSettings) -> str:
+    return f"Telegram bot starting ({settings.mode})"
+
+
 async def serve(settings: Settings) -> None:
     from bots.runtime import open_runtime
     from bots.telegram.app import run
