@@ -97,7 +97,12 @@ class StepClock:
 
 
 def run_one(
-    batching: str, model_path: str, train: Any, held_out: Any, args: argparse.Namespace
+    batching: str,
+    model_path: str,
+    train: Any,
+    held_out: Any,
+    args: argparse.Namespace,
+    scratch: Path,
 ) -> dict[str, Any]:
     import torch
     import transformers
@@ -109,7 +114,7 @@ def run_one(
     config = SFTRunConfig(
         train_file="-",
         model=model_path,
-        output_dir=tempfile.mkdtemp(prefix=f"bench-{batching}-"),
+        output_dir=str(scratch / f"run-{batching}"),
         batching=batching,  # type: ignore[arg-type]
         max_length=args.max_length,
         per_device_train_batch_size=args.batch,
@@ -121,7 +126,7 @@ def run_one(
         seed=args.seed,
     )
     transformers.set_seed(args.seed)
-    model, tokenizer, _ = load_base(config)
+    model, tokenizer, _ = load_base(config, scratch / "models")  # as `soulchat train sft` does
     clock = StepClock()
     trainer = SoulChatSFTTrainer(
         model=model,
@@ -183,20 +188,27 @@ def main() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     from transformers import AutoTokenizer
 
+    from inference.backends.checkpoints import loadable
     from inference.backends.local import resolve_model_source
 
     source = resolve_model_source(args.model)
-    kwargs = {"gguf_file": source.gguf_file} if source.gguf_file else {}
-    tokenizer = AutoTokenizer.from_pretrained(source.location, **kwargs)
-    dialogues = load_dialogues(args.data, args.dialogues + 16, args.seed)
-    train = tokenise(dialogues[16:], tokenizer, args.max_length)
-    held_out = tokenise(dialogues[:16], tokenizer, args.max_length)
-    log(f"{len(train)} training samples, {len(held_out)} held-out samples")
     results = []
-    with benchmark_lock(args.lock_wait, log):
+    # A GGUF base is converted once (inside the lock: it takes both cores for a while) for
+    # every configuration; it and the runs' outputs are removed at the end.
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-train-") as scratch_dir,
+        benchmark_lock(args.lock_wait, log),
+    ):
+        scratch = Path(scratch_dir)
+        with loadable(source, scratch / "models") as plain:
+            tokenizer = AutoTokenizer.from_pretrained(plain.location)
+        dialogues = load_dialogues(args.data, args.dialogues + 16, args.seed)
+        train = tokenise(dialogues[16:], tokenizer, args.max_length)
+        held_out = tokenise(dialogues[:16], tokenizer, args.max_length)
+        log(f"{len(train)} training samples, {len(held_out)} held-out samples")
         for batching in args.configs.split(","):
             log(f"training {args.steps} steps with batching={batching}")
-            results.append(run_one(batching, args.model, train, held_out, args))
+            results.append(run_one(batching, args.model, train, held_out, args, scratch))
             log(json.dumps(results[-1]))
     baseline = results[0]
     summary = {

@@ -19,6 +19,17 @@ train_app = typer.Typer(help="Fine-tune a model on prepared dialogues.", no_args
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
+def model_cache_dir() -> Path:
+    """Where a GGUF base's plain checkpoint is kept: ``data_dir/models``, the place
+    ``soulchat chat`` keeps it, so serving, training and export share one conversion."""
+    from soulchat.config import ConfigError, load_settings
+
+    try:
+        return load_settings().data_dir / "models"
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
 def resolve_config_path(name: str) -> Path:
     """A YAML path, or the name of a config shipped in training/configs."""
     path = Path(name).expanduser()
@@ -59,7 +70,7 @@ def train_sft(
             raise fail(f"train_file {run_config.train_file} does not exist")
         from training.sft.trainer import run_sft
 
-        result = run_sft(run_config, resume=resume)
+        result = run_sft(run_config, resume=resume, cache_dir=model_cache_dir())
     except (ConfigFileError, DataError, ModelNotFound, TemplateError) as exc:
         raise fail(str(exc)) from None
     typer.echo(
@@ -98,7 +109,13 @@ def export(
     from training.export import ExportError, export_run
 
     try:
-        result = export_run(run_dir, out, mode="adapter" if adapter_only else "merge", base=base)
+        result = export_run(
+            run_dir,
+            out,
+            mode="adapter" if adapter_only else "merge",
+            base=base,
+            cache_dir=model_cache_dir(),
+        )
     except (ExportError, ModelNotFound) as exc:
         raise fail(str(exc)) from None
     typer.echo(f"exported {result.mode} of {result.base} to {result.out}")

@@ -8,7 +8,9 @@ Two forms:
   ``SOULCHAT_MODEL__ADAPTER`` next to the unchanged base.
 
 A full fine-tune is already a checkpoint; exporting it re-saves it as safetensors. Either way
-a model card (README.md) names the base, the data and its licences.
+a model card (README.md) names the base, the data and its licences. A GGUF base (the default
+SmolLM2) is used as the plain checkpoint that training used (``inference.backends.checkpoints``),
+found in or converted into the cache directory.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from inference.backends.local import ModelSource, resolve_model_source
+from inference.backends.checkpoints import ModelSource, loadable, plain_checkpoint
+from inference.backends.local import resolve_model_source
 from training.model_card import write_model_card
 from training.sft.trainer import RUN_RECORD
 
@@ -59,11 +62,15 @@ def read_run_record(run_dir: Path) -> dict[str, Any]:
 
 
 def base_source(run_dir: Path, record: dict[str, Any], base: str) -> ModelSource:
-    """The base model: given explicitly, else as the run recorded it, else as the adapter
+    """The base model: given explicitly, else as the run recorded it (for a GGUF file, the
+    plain checkpoint it trained on while that is kept, else the file), else as the adapter
     config names it."""
     if base:
         return resolve_model_source(base)
     recorded = record.get("base_model") or {}
+    checkpoint = recorded.get("checkpoint")
+    if checkpoint and (Path(checkpoint) / "config.json").is_file():
+        return ModelSource(checkpoint)
     if recorded.get("location"):
         return ModelSource(recorded["location"], recorded.get("gguf_file"))
     config_path = run_dir / "adapter_config.json"
@@ -79,8 +86,15 @@ def is_adapter(run_dir: Path) -> bool:
 
 
 def export_run(
-    run_dir: str | Path, out: str | Path, *, mode: ExportMode = "merge", base: str = ""
+    run_dir: str | Path,
+    out: str | Path,
+    *,
+    mode: ExportMode = "merge",
+    base: str = "",
+    cache_dir: Path | None = None,
 ) -> ExportResult:
+    """Export ``run_dir`` to ``out``; ``cache_dir`` holds (or receives) the plain checkpoint
+    of a GGUF base, which an adapter's config then names as its base."""
     run_dir, out = Path(run_dir), Path(out)
     if not run_dir.is_dir():
         raise ExportError(f"{run_dir} is not a directory")
@@ -92,47 +106,48 @@ def export_run(
     out.mkdir(parents=True, exist_ok=True)
     if is_adapter(run_dir) and mode == "adapter":
         source = base_source(run_dir, record, base)
-        _copy_adapter(run_dir, out, source)
+        _copy_adapter(run_dir, out, adapter_base(source, cache_dir))
     else:
         source = base_source(run_dir, record, base) if is_adapter(run_dir) else ModelSource("")
-        _save_merged(run_dir, out, source)
+        _save_merged(run_dir, out, source, cache_dir)
         mode = "merge"
     write_model_card(out, record, mode=mode, base=source.describe() or "(full fine-tune)")
     return ExportResult(out, mode, source.describe())
 
 
-def _copy_adapter(run_dir: Path, out: Path, source: ModelSource) -> None:
+def adapter_base(source: ModelSource, cache_dir: Path | None) -> str:
+    """What an exported adapter's config names as its base: a directory or hub id
+    ``from_pretrained`` loads, so for a GGUF file its plain checkpoint in ``cache_dir``;
+    without a cache, the GGUF file itself (which SOULCHAT_MODEL__PATH accepts)."""
+    if not source.gguf_file:
+        return source.location
+    if cache_dir is None:
+        return source.describe()
+    return str(plain_checkpoint(source, cache_dir))
+
+
+def _copy_adapter(run_dir: Path, out: Path, base: str) -> None:
     for name in ADAPTER_FILES + TOKENIZER_FILES:
         if (run_dir / name).is_file():
             shutil.copy2(run_dir / name, out / name)
     config_path = out / "adapter_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    # A GGUF base has no loadable directory name; record the directory and file for the card,
-    # keep the adapter config pointing at something from_pretrained understands.
-    config["base_model_name_or_path"] = source.location
+    config["base_model_name_or_path"] = base
     config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
 
 
-def _save_merged(run_dir: Path, out: Path, source: ModelSource) -> None:
+def _save_merged(run_dir: Path, out: Path, source: ModelSource, cache_dir: Path | None) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if source.location:
-        kwargs = {"gguf_file": source.gguf_file} if source.gguf_file else {}
-        model = AutoModelForCausalLM.from_pretrained(source.location, **kwargs)
-        _drop_gguf_quantizer(model)
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
+        with loadable(source, cache_dir) as plain:
+            model = AutoModelForCausalLM.from_pretrained(plain.location)
+            model = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
     else:
         model = AutoModelForCausalLM.from_pretrained(str(run_dir))
-        _drop_gguf_quantizer(model)
     tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
     model.config.use_cache = True
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-
-
-def _drop_gguf_quantizer(model: Any) -> None:
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config

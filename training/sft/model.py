@@ -1,12 +1,15 @@
-"""Loading the base model for training: checkpoint directory, GGUF file or hub id, in full
-precision, bf16 or 4-bit (QLoRA)."""
+"""Loading the base model for training: checkpoint directory, GGUF file (as its plain
+checkpoint, ``inference.backends.checkpoints``) or hub id, in full precision, bf16 or 4-bit
+(QLoRA)."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from inference.backends.local import ModelNotFound, ModelSource, resolve_model_source
+from inference.backends.checkpoints import ModelNotFound, ModelSource, loadable
+from inference.backends.local import resolve_model_source
 from training.sft.config import SFTRunConfig
 
 log = logging.getLogger(__name__)
@@ -20,40 +23,31 @@ def use_bf16(config: SFTRunConfig) -> bool:
     return config.bf16 == "true"
 
 
-def load_base(config: SFTRunConfig) -> tuple[Any, Any, ModelSource]:
-    """The trainable model and its tokenizer (with a pad token)."""
+def load_base(config: SFTRunConfig, cache_dir: Path | None = None) -> tuple[Any, Any, ModelSource]:
+    """The trainable model and its tokenizer (with a pad token), and where they came from. A
+    GGUF file is trained as its plain checkpoint, kept in ``cache_dir`` (the one serving uses,
+    so the converted base of an adapter stays loadable) or, without one, made for this load."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source = resolve_model_source(config.model)
     kwargs: dict[str, Any] = {}
-    if source.gguf_file:
-        kwargs["gguf_file"] = source.gguf_file
     if config.attn_implementation:
         kwargs["attn_implementation"] = config.attn_implementation
     if config.method == "qlora":
         kwargs["quantization_config"] = _four_bit_config()
         kwargs["device_map"] = {"": torch.cuda.current_device()}
     dtype = torch.bfloat16 if use_bf16(config) else torch.float32
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source.location, **_tokenizer_kwargs(source))
-        model: Any = AutoModelForCausalLM.from_pretrained(source.location, dtype=dtype, **kwargs)
-    except OSError as exc:
-        raise ModelNotFound(f"cannot load model {source.describe()}: {exc}") from exc
-    if source.gguf_file:
-        # A GGUF model is dequantised on load; what remains of its "quantisation" would make
-        # the trainer refuse it and save_pretrained fail.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
+    with loadable(source, cache_dir) as plain:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(plain.location)
+            model: Any = AutoModelForCausalLM.from_pretrained(plain.location, dtype=dtype, **kwargs)
+        except OSError as exc:
+            raise ModelNotFound(f"cannot load model {source.describe()}: {exc}") from exc
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.config.use_cache = False
     return model, tokenizer, source
-
-
-def _tokenizer_kwargs(source: ModelSource) -> dict[str, Any]:
-    return {"gguf_file": source.gguf_file} if source.gguf_file else {}
 
 
 def _four_bit_config() -> Any:

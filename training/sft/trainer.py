@@ -99,12 +99,13 @@ def _checkpointing(config: SFTRunConfig) -> dict[str, Any]:
     }
 
 
-def make_trainer(config: SFTRunConfig) -> tuple[Any, DatasetSummary]:
-    """The SFTTrainer for ``config`` and a summary of the data it will train on."""
+def make_trainer(config: SFTRunConfig, cache_dir: Path | None = None) -> tuple[Any, DatasetSummary]:
+    """The SFTTrainer for ``config`` and a summary of the data it will train on; ``cache_dir``
+    keeps the plain checkpoint of a GGUF base (``load_base``)."""
     import transformers
 
     transformers.set_seed(config.seed)
-    model, tokenizer, _ = load_base(config)
+    model, tokenizer, _ = load_base(config, cache_dir)
     train, summary = build_dataset(
         config.train_file,
         tokenizer,
@@ -137,11 +138,13 @@ def make_trainer(config: SFTRunConfig) -> tuple[Any, DatasetSummary]:
     return trainer, summary
 
 
-def run_sft(config: SFTRunConfig, *, resume: bool = False) -> RunResult:
+def run_sft(
+    config: SFTRunConfig, *, resume: bool = False, cache_dir: Path | None = None
+) -> RunResult:
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     save_config(config, output / "config.yaml")
-    trainer, summary = make_trainer(config)
+    trainer, summary = make_trainer(config, cache_dir)
     log.info(
         "training on %d samples (%d tokens, %d trained)",
         summary.samples,
@@ -165,7 +168,7 @@ def run_sft(config: SFTRunConfig, *, resume: bool = False) -> RunResult:
         seconds=seconds,
         stopped_early=trainer.state.global_step < trainer.state.max_steps,
     )
-    write_run_record(config, summary, result, trainer)
+    write_run_record(config, summary, result, trainer, cache_dir)
     return result
 
 
@@ -175,14 +178,31 @@ def _last_checkpoint(output: Path) -> str | None:
     return get_last_checkpoint(str(output)) if output.is_dir() else None
 
 
-def write_run_record(
-    config: SFTRunConfig, summary: DatasetSummary, result: RunResult, trainer: Any
-) -> None:
+def base_model_record(config: SFTRunConfig, cache_dir: Path | None) -> dict[str, Any]:
+    """The base as given (a GGUF file stays the source of record) and, for a GGUF file, the
+    plain checkpoint that was trained on while it is kept, with the file's sha256."""
+    from inference.backends.checkpoints import gguf_cache_path, source_record
     from inference.backends.local import resolve_model_source
 
     source = resolve_model_source(config.model)
+    record: dict[str, Any] = {"location": source.location, "gguf_file": source.gguf_file}
+    if source.gguf_file and cache_dir is not None:
+        checkpoint = gguf_cache_path(source, cache_dir)
+        if (checkpoint / "config.json").is_file():
+            record["checkpoint"] = str(checkpoint)
+            record["sha256"] = source_record(checkpoint).get("sha256")
+    return record
+
+
+def write_run_record(
+    config: SFTRunConfig,
+    summary: DatasetSummary,
+    result: RunResult,
+    trainer: Any,
+    cache_dir: Path | None = None,
+) -> None:
     record = {
-        "base_model": {"location": source.location, "gguf_file": source.gguf_file},
+        "base_model": base_model_record(config, cache_dir),
         "method": config.method,
         "style": config.style,
         "data": {"train_file": config.train_file, **summary.as_dict()},
