@@ -72,10 +72,18 @@ def train_sft(
 
 @train_app.command("options")
 def train_options() -> None:
-    """Every training setting with its default and help text."""
-    from training.sft.config import field_help
+    """Every training setting with its default and help text: SoulChat's, then TRL's."""
+    from training.sft.config import OWN_SETTINGS, field_help
 
+    typer.echo("# SoulChat's settings\n")
+    trl_heading = True
     for name, default, help_text in field_help():
+        if name not in OWN_SETTINGS and trl_heading:
+            typer.echo(
+                "\n# trl.SFTConfig (and transformers.TrainingArguments) settings, passed to "
+                "trl.SFTConfig as they are; the help is TRL's\n"
+            )
+            trl_heading = False
         typer.echo(f"{name} (default {default})\n    {help_text}")
 
 

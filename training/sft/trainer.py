@@ -17,11 +17,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.sft.config import SFTRunConfig, save_config
+from training.sft.config import (
+    SFTRunConfig,
+    batching_flags,
+    config_dict,
+    save_config,
+    trainer_arguments,
+)
 from training.sft.dataset import DatasetSummary, build_dataset
-from training.sft.model import load_base, lora_config, use_bf16
+from training.sft.model import load_base, lora_config
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "RUN_RECORD",
+    "RunResult",
+    "SoulChatSFTTrainer",
+    "TimeBudget",
+    "batching_flags",
+    "make_trainer",
+    "run_sft",
+    "sft_arguments",
+    "write_run_record",
+]
 
 RUN_RECORD = "soulchat_run.json"
 
@@ -37,66 +55,11 @@ class RunResult:
     stopped_early: bool
 
 
-def batching_flags(config: SFTRunConfig) -> dict[str, Any]:
-    """SFTConfig keywords for the chosen batching; ``auto`` picks padding-free only where the
-    attention kernel handles packed rows natively (flash attention): with sdpa a packed row
-    pays for its full attention matrix, which on a CPU costs more than the padding saved."""
-    batching = config.batching
-    if batching == "auto":
-        flash = config.attn_implementation.startswith("flash")
-        batching = "padding_free" if flash else "length_grouped"
-    if batching == "padding_free":
-        # TRL refuses padding-free batches with a max_length it cannot enforce without
-        # packing; the samples are already cut to max_length when they are built.
-        return {"padding_free": True, "max_length": None}
-    if batching == "packing":
-        return {"packing": True, "packing_strategy": "bfd"}
-    if batching == "length_grouped":
-        return {"train_sampling_strategy": "group_by_length"}
-    return {}
-
-
 def sft_arguments(config: SFTRunConfig) -> Any:
+    """The ``trl.SFTConfig`` of a run (``training.sft.config.trainer_arguments``)."""
     from trl import SFTConfig
 
-    flags = batching_flags(config)
-    return SFTConfig(
-        output_dir=config.output_dir,
-        max_length=flags.pop("max_length", config.max_length),
-        learning_rate=config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler_type,
-        warmup_steps=config.warmup_ratio,  # a float below 1 is a share of the steps
-        weight_decay=config.weight_decay,
-        num_train_epochs=config.num_train_epochs,
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.per_device_train_batch_size,
-        per_device_eval_batch_size=config.per_device_train_batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        **_checkpointing(config),
-        bf16=use_bf16(config),
-        seed=config.seed,
-        data_seed=config.seed,
-        logging_steps=config.logging_steps,
-        eval_strategy="steps" if config.valid_file and config.eval_steps else "no",
-        eval_steps=config.eval_steps or None,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        report_to=config.report_to or "none",
-        dataset_num_proc=None,
-        **flags,
-    )
-
-
-def _checkpointing(config: SFTRunConfig) -> dict[str, Any]:
-    if not config.gradient_checkpointing:
-        # Said explicitly: TRL's SFTConfig turns checkpointing on by default.
-        return {"gradient_checkpointing": False}
-    # Non-reentrant checkpointing works with frozen inputs (LoRA) and is the maintained path.
-    return {
-        "gradient_checkpointing": True,
-        "gradient_checkpointing_kwargs": {"use_reentrant": False},
-    }
+    return SFTConfig(**trainer_arguments(config))
 
 
 def make_trainer(config: SFTRunConfig) -> tuple[Any, DatasetSummary]:
@@ -104,6 +67,7 @@ def make_trainer(config: SFTRunConfig) -> tuple[Any, DatasetSummary]:
     import transformers
 
     transformers.set_seed(config.seed)
+    args = sft_arguments(config)  # TRL's checks, before a model is loaded
     model, tokenizer, _ = load_base(config)
     train, summary = build_dataset(
         config.train_file,
@@ -127,7 +91,7 @@ def make_trainer(config: SFTRunConfig) -> tuple[Any, DatasetSummary]:
         )
     trainer = SoulChatSFTTrainer(
         model=model,
-        args=sft_arguments(config),
+        args=args,
         train_dataset=train,
         eval_dataset=valid,
         processing_class=tokenizer,
@@ -192,7 +156,8 @@ def write_run_record(
             for entry in trainer.state.log_history
             if "loss" in entry
         ],
-        "config": dataclasses.asdict(config),
+        "config": config_dict(config),
+        "trainer_arguments": trainer_arguments(config),
     }
     path = Path(config.output_dir) / RUN_RECORD
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
