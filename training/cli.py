@@ -54,11 +54,13 @@ def train_sft(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        run_config = load_config(resolve_config_path(config), overrides or [])
+        path = resolve_config_path(config)
+        run_config = load_config(path, overrides or [])
+        from training.sft.trainer import run_sft, sft_arguments
+
+        sft_arguments(run_config, str(path))  # TRL's own checks, before anything is loaded
         if not Path(run_config.train_file).is_file():
             raise fail(f"train_file {run_config.train_file} does not exist")
-        from training.sft.trainer import run_sft
-
         result = run_sft(run_config, resume=resume)
     except (ConfigFileError, DataError, ModelNotFound, TemplateError) as exc:
         raise fail(str(exc)) from None

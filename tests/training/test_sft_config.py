@@ -170,7 +170,6 @@ def test_trl_fields_pass_through_to_sft_config(tmp_path: Path) -> None:
         ("lr_scheduler_type=cosin", "(did you mean cosine?)"),
         ("report_to=5", "report_to: expected null or text or a list of strings, got 5"),
         ("bf16=maybe", "bf16: 'maybe' is not one of auto, true, false"),
-        ("warmup_steps=-1", "trl.SFTConfig refused the settings: Got warmup_steps = -1"),
     ],
 )
 def test_a_wrong_type_names_the_key(tmp_path: Path, override: str, message: str) -> None:
@@ -179,6 +178,15 @@ def test_a_wrong_type_names_the_key(tmp_path: Path, override: str, message: str)
         load_config(path, [override])
     assert message in str(caught.value)
     assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_what_trl_itself_refuses_is_a_config_error_naming_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, f"train_file: t\noutput_dir: {tmp_path}\n")
+    config = load_config(path, ["warmup_steps=-1"])  # the right type; TRL checks the range
+    with pytest.raises(ConfigFileError) as caught:
+        sft_arguments(config, str(path))
+    assert str(caught.value).startswith(f"{path}: trl.SFTConfig refused the settings: ")
+    assert "warmup_steps = -1" in str(caught.value)
 
 
 def test_warmup_ratio_is_a_share_and_warmup_steps_a_count(tmp_path: Path) -> None:

@@ -14,10 +14,11 @@ key=value`` overrides. A key is one of two kinds:
   ``TRAINER_DEFAULTS`` holds the few whose default SoulChat changes, with the reasons.
 
 A value is checked against the type of its dataclass field (SoulChat's or TRL's) when the
-config is loaded, and the result is then built into ``SFTConfig`` once, so that TRL's own checks
-also run before any model loads. An unknown key, a wrong type or an invalid choice is a
-``ConfigFileError`` naming the file and the key: ``run.yaml: lora_r: expected a whole number,
-got 'eight'``; ``run.yaml: learnign_rate: unknown setting (did you mean learning_rate?)``.
+config is loaded; ``training.sft.trainer.sft_arguments`` then builds the ``SFTConfig``, where TRL's
+own checks run (``soulchat train sft`` does that before it loads a model). An unknown key, a
+wrong type or an invalid choice is a ``ConfigFileError`` naming the file and the key:
+``run.yaml: lora_r: expected a whole number, got 'eight'``;
+``run.yaml: learnign_rate: unknown setting (did you mean learning_rate?)``.
 
 Warm-up: transformers 5 has no ``warmup_ratio``; its ``warmup_steps`` is a number of steps when
 it is 1 or more and a share of the steps when it is below 1. SoulChat's ``warmup_ratio`` is
@@ -148,7 +149,7 @@ class SFTRunConfig:
             )
         if self.warmup_ratio and "warmup_steps" in self.trainer_args:
             raise ConfigFileError("warmup_ratio", "and warmup_steps are one setting; set one")
-        for old, new in _RENAMED:
+        for old, new in RENAMED:
             if old in self.trainer_args and new in self.trainer_args:
                 raise ConfigFileError(old, f"and {new} are one setting; set one")
         for key in self.trainer_args:
@@ -190,7 +191,7 @@ _NOTES: dict[str, str] = {
 }
 # transformers renamed these; SoulChat's YAML keeps the old names, which every version knows,
 # and passes the value under the name the installed version prefers (no FutureWarning).
-_RENAMED = (
+RENAMED = (
     ("gradient_checkpointing", "activation_checkpointing"),
     ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs"),
 )
@@ -289,8 +290,9 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
 
 
 def build_config(raw: dict[str, Any], source: str = "") -> SFTRunConfig:
-    """A checked config from a flat mapping of SoulChat and TRL settings; TRL builds its
-    ``SFTConfig`` from it once, so that its own checks run now."""
+    """A config from a flat mapping of SoulChat and TRL settings, every key known and every
+    value of its field's type. TRL's own checks run when ``training.sft.trainer.sft_arguments``
+    builds the ``SFTConfig`` (``soulchat train sft`` does that before loading a model)."""
     hints = typing.get_type_hints(SFTRunConfig)
     trl_fields = trainer_fields()
     own: dict[str, Any] = {}
@@ -308,7 +310,6 @@ def build_config(raw: dict[str, Any], source: str = "") -> SFTRunConfig:
     config = SFTRunConfig(**own, trainer_args=passed)
     try:
         config.validate()
-        check_with_trl(config)
     except ConfigFileError as exc:
         raise ConfigFileError("", str(exc), source) from None
     return config
@@ -324,86 +325,6 @@ def config_dict(config: SFTRunConfig) -> dict[str, Any]:
 def save_config(config: SFTRunConfig, path: Path) -> None:
     """``config.yaml`` of a run: what was asked, loadable again with ``--config``."""
     path.write_text(yaml.safe_dump(config_dict(config), sort_keys=False), encoding="utf-8")
-
-
-# --- SoulChat's config -> trl.SFTConfig ------------------------------------------------------
-
-
-def batching_flags(config: SFTRunConfig) -> dict[str, Any]:
-    """SFTConfig keywords for the chosen batching; ``auto`` picks padding-free only where the
-    attention kernel handles packed rows natively (flash attention): with sdpa a packed row
-    pays for its full attention matrix, which on a CPU costs more than the padding saved."""
-    batching = config.batching
-    if batching == "auto":
-        flash = config.attn_implementation.startswith("flash")
-        batching = "padding_free" if flash else "length_grouped"
-    if batching == "padding_free":
-        # TRL refuses padding-free batches with a max_length it cannot enforce without
-        # packing; the samples are already cut to max_length when they are built.
-        return {"padding_free": True, "max_length": None}
-    if batching == "packing":
-        return {"packing": True, "packing_strategy": "bfd"}
-    if batching == "length_grouped":
-        return {"train_sampling_strategy": "group_by_length"}
-    return {}
-
-
-def trainer_arguments(config: SFTRunConfig) -> dict[str, Any]:
-    """The keywords for ``trl.SFTConfig``: SoulChat's defaults, the TRL settings given (as they
-    are), and what SoulChat's own settings decide."""
-    from training.sft.model import use_bf16  # torch
-
-    given = config.trainer_args
-    args: dict[str, Any] = {**TRAINER_DEFAULTS, **given}
-    args.update(
-        output_dir=config.output_dir,
-        max_length=config.max_length,
-        seed=config.seed,
-        bf16=use_bf16(config),
-        warmup_steps=given.get("warmup_steps", config.warmup_ratio),
-    )
-    args.setdefault("data_seed", config.seed)
-    args.setdefault("per_device_eval_batch_size", args["per_device_train_batch_size"])
-    if not args.get("eval_steps"):
-        args["eval_steps"] = None  # 0 and unset alike: only the evaluation at the end
-    if "eval_strategy" not in given:
-        args["eval_strategy"] = "steps" if config.valid_file and args["eval_steps"] else "no"
-    _checkpointing(args, given)
-    args.update(batching_flags(config))
-    return args
-
-
-def _checkpointing(args: dict[str, Any], given: dict[str, Any]) -> None:
-    """Checkpointing said explicitly (TRL turns it on by default), non-reentrant when on (it
-    works with frozen inputs, as in LoRA, and is the maintained path), and passed under the
-    names the installed transformers prefers."""
-    (on, on_new), (kwargs, kwargs_new) = _RENAMED
-    if on_new in given:  # validate() made sure that only one of the two names was given
-        args[on] = args.pop(on_new)
-    if kwargs_new in given:
-        args[kwargs] = args.pop(kwargs_new)
-    if args.get(on) and args.get(kwargs) is None:
-        args[kwargs] = {"use_reentrant": False}
-    for old, new in _RENAMED:
-        if new in _trl_field_names() and old in args:
-            args[new] = args.pop(old)
-
-
-def check_with_trl(config: SFTRunConfig) -> None:
-    """Build the ``SFTConfig`` once, so that TRL's and transformers' own checks run now."""
-    from trl import SFTConfig
-
-    try:
-        SFTConfig(**trainer_arguments(config))
-    except (ValueError, TypeError) as exc:
-        raise ConfigFileError("", f"trl.SFTConfig refused the settings: {exc}") from None
-
-
-@functools.cache
-def _trl_field_names() -> frozenset[str]:
-    from trl import SFTConfig
-
-    return frozenset(item.name for item in dataclasses.fields(SFTConfig))
 
 
 def _own_names() -> list[str]:

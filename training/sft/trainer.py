@@ -9,6 +9,7 @@ the model card.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -18,28 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from training.sft.config import (
+    RENAMED,
+    TRAINER_DEFAULTS,
+    ConfigFileError,
     SFTRunConfig,
-    batching_flags,
     config_dict,
     save_config,
-    trainer_arguments,
 )
 from training.sft.dataset import DatasetSummary, build_dataset
-from training.sft.model import load_base, lora_config
+from training.sft.model import load_base, lora_config, use_bf16
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "RUN_RECORD",
-    "RunResult",
-    "SoulChatSFTTrainer",
-    "TimeBudget",
-    "batching_flags",
-    "make_trainer",
-    "run_sft",
-    "sft_arguments",
-    "write_run_record",
-]
 
 RUN_RECORD = "soulchat_run.json"
 
@@ -55,11 +45,84 @@ class RunResult:
     stopped_early: bool
 
 
-def sft_arguments(config: SFTRunConfig) -> Any:
-    """The ``trl.SFTConfig`` of a run (``training.sft.config.trainer_arguments``)."""
+# --- SoulChat's config -> trl.SFTConfig ------------------------------------------------------
+
+
+def sft_arguments(config: SFTRunConfig, source: str = "") -> Any:
+    """The run's ``trl.SFTConfig``; what TRL or transformers refuse in it is a
+    ``ConfigFileError`` (``source`` names the file in the message)."""
     from trl import SFTConfig
 
-    return SFTConfig(**trainer_arguments(config))
+    try:
+        return SFTConfig(**trainer_arguments(config))
+    except (ValueError, TypeError) as exc:
+        problem = f"trl.SFTConfig refused the settings: {exc}"
+        raise ConfigFileError("", problem, source) from None
+
+
+def trainer_arguments(config: SFTRunConfig) -> dict[str, Any]:
+    """The keywords for ``trl.SFTConfig``: SoulChat's defaults, the TRL settings given (as they
+    are), and what SoulChat's own settings decide."""
+    given = config.trainer_args
+    args: dict[str, Any] = {**TRAINER_DEFAULTS, **given}
+    args.update(
+        output_dir=config.output_dir,
+        max_length=config.max_length,
+        seed=config.seed,
+        bf16=use_bf16(config),
+        warmup_steps=given.get("warmup_steps", config.warmup_ratio),
+    )
+    args.setdefault("data_seed", config.seed)
+    args.setdefault("per_device_eval_batch_size", args["per_device_train_batch_size"])
+    if not args.get("eval_steps"):
+        args["eval_steps"] = None  # 0 and unset alike: only the evaluation at the end
+    if "eval_strategy" not in given:
+        args["eval_strategy"] = "steps" if config.valid_file and args["eval_steps"] else "no"
+    _checkpointing(args, given)
+    args.update(batching_flags(config))
+    return args
+
+
+def batching_flags(config: SFTRunConfig) -> dict[str, Any]:
+    """SFTConfig keywords for the chosen batching; ``auto`` picks padding-free only where the
+    attention kernel handles packed rows natively (flash attention): with sdpa a packed row
+    pays for its full attention matrix, which on a CPU costs more than the padding saved."""
+    batching = config.batching
+    if batching == "auto":
+        flash = config.attn_implementation.startswith("flash")
+        batching = "padding_free" if flash else "length_grouped"
+    if batching == "padding_free":
+        # TRL refuses padding-free batches with a max_length it cannot enforce without
+        # packing; the samples are already cut to max_length when they are built.
+        return {"padding_free": True, "max_length": None}
+    if batching == "packing":
+        return {"packing": True, "packing_strategy": "bfd"}
+    if batching == "length_grouped":
+        return {"train_sampling_strategy": "group_by_length"}
+    return {}
+
+
+def _checkpointing(args: dict[str, Any], given: dict[str, Any]) -> None:
+    """Checkpointing said explicitly (TRL turns it on by default), non-reentrant when on (it
+    works with frozen inputs, as in LoRA, and is the maintained path), and passed under the
+    names the installed transformers prefers."""
+    (on, on_new), (kwargs, kwargs_new) = RENAMED
+    if on_new in given:  # validate() made sure that only one of the two names was given
+        args[on] = args.pop(on_new)
+    if kwargs_new in given:
+        args[kwargs] = args.pop(kwargs_new)
+    if args.get(on) and args.get(kwargs) is None:
+        args[kwargs] = {"use_reentrant": False}
+    for old, new in RENAMED:
+        if new in _trl_field_names() and old in args:
+            args[new] = args.pop(old)
+
+
+@functools.cache
+def _trl_field_names() -> frozenset[str]:
+    from trl import SFTConfig
+
+    return frozenset(item.name for item in dataclasses.fields(SFTConfig))
 
 
 def make_trainer(config: SFTRunConfig) -> tuple[Any, DatasetSummary]:
