@@ -107,23 +107,25 @@ def run_one(
     import torch
     import transformers
 
-    from training.sft.config import SFTRunConfig
+    from training.sft.config import build_config
     from training.sft.model import load_base, lora_config
     from training.sft.trainer import SoulChatSFTTrainer, sft_arguments
 
-    config = SFTRunConfig(
-        train_file="-",
-        model=model_path,
-        output_dir=str(scratch / f"run-{batching}"),
-        batching=batching,  # type: ignore[arg-type]
-        max_length=args.max_length,
-        per_device_train_batch_size=args.batch,
-        gradient_accumulation_steps=1,
-        max_steps=args.steps,
-        logging_steps=1,
-        save_steps=10_000,
-        warmup_ratio=0.0,
-        seed=args.seed,
+    config = build_config(
+        {
+            "train_file": "-",
+            "model": model_path,
+            "output_dir": str(scratch / f"run-{batching}"),
+            "batching": batching,
+            "max_length": args.max_length,
+            "per_device_train_batch_size": args.batch,
+            "gradient_accumulation_steps": 1,
+            "max_steps": args.steps,
+            "logging_steps": 1,
+            "save_steps": 10_000,
+            "warmup_ratio": 0.0,
+            "seed": args.seed,
+        }
     )
     transformers.set_seed(args.seed)
     model, tokenizer, _ = load_base(config, scratch / "models")  # as `soulchat train sft` does

@@ -23,13 +23,15 @@ questions); 3 high (intent, plan, means at hand, preparation, a recent attempt);
 Categories come from ``safety.rules.CATEGORIES``. A tier-0 example has no categories; any other
 tier has at least one; an abuse subtype (``abuse_child`` ...) always comes with ``abuse``.
 
-Every rule is checked on load: bad data is a ``ValueError`` naming the file and the line (or
-the template), so a broken edit fails in the tests, not in a training run.
+Every rule is checked on load: bad data is a ``ValueError`` naming the file, the line (or the
+template) and the field, so a broken edit fails in the tests, not in a training run. A line of
+``written.jsonl`` and a ``[[template]]`` table are pydantic models (``_WrittenLine``,
+``_TemplateEntry``): the JSON is parsed and checked in one pass, and each pydantic error is said
+in the corpus's own words (``written.jsonl:12: tier: must be an integer 0-4, got 5``).
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import string
@@ -39,7 +41,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from safety.rules import CATEGORIES
 
@@ -69,11 +82,7 @@ ABUSE_SUBTYPES: frozenset[str] = frozenset({"abuse_child", "abuse_domestic", "ab
 
 _PACKAGE = "safety"
 _RESOURCE_DIR = ("data", "risk_corpus")
-_WRITTEN_KEYS = frozenset({"text", "tier", "categories", "source"})
-_TEMPLATE_KEYS = frozenset({"id", "lang", "tier", "categories", "pattern", "slots"})
-_TEMPLATE_REQUIRED = ("id", "lang", "tier", "categories", "pattern")
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-_TEMPLATE_ID = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _TEMPLATE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*template[ \t]*\]\]", re.MULTILINE)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -130,6 +139,171 @@ class Template:
         return _tidy(self.pattern.format_map(chosen))
 
 
+# --- the two record formats, as pydantic models ---------------------------------------------
+# What a field must be, for the error message when pydantic's own check of it fails.
+_EXPECTED = {
+    "text": "a non-empty string",
+    "tier": f"an integer 0-{MAX_TIER}",
+    "categories": "a list of strings",
+    "source": f"{WRITTEN_PREFIX!r} and a name",
+    "id": "lower-case letters, digits, '-' or '_'",
+    "lang": f"one of {sorted(LANGUAGES)}",
+    "pattern": "a non-empty string",
+    "slots": "a table of slot lists",
+}
+
+
+def _problem(message: str) -> PydanticCustomError:
+    """A rule of the corpus broken; ``message`` is said as it is (no pydantic prefix)."""
+    return PydanticCustomError("corpus", message)
+
+
+def _check_text(text: str) -> str:
+    if not text.strip():
+        raise _problem(f"must be a non-empty string, got {text!r}")
+    if text != text.strip():
+        raise _problem("has leading or trailing whitespace")
+    return text
+
+
+def _distinct_values(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise _problem("repeats a value")
+    return values
+
+
+SlotName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]  # _NAME, in pydantic's regex
+SlotValues = Annotated[list[str], Field(min_length=1), AfterValidator(_distinct_values)]
+SlotTable = dict[SlotName, SlotValues]
+
+
+class _Labelled(BaseModel):
+    """Tier and categories, and the rules that tie them together."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    tier: Annotated[int, Field(ge=0, le=MAX_TIER)]
+    categories: list[str]
+
+    @field_validator("categories")
+    @classmethod
+    def _consistent_with_tier(cls, categories: list[str], info: ValidationInfo) -> list[str]:
+        tier = info.data.get("tier")  # absent when the tier itself was refused
+        if not categories:
+            if tier:
+                raise _problem(f"a tier-{tier} example needs at least one category")
+            return categories
+        unknown = sorted(set(categories) - CATEGORIES)
+        if unknown:
+            raise _problem(f"unknown categories {', '.join(unknown)}")
+        if len(set(categories)) != len(categories):
+            raise _problem("a category is repeated")
+        if tier == 0:
+            raise _problem("a tier-0 example has no categories")
+        if ABUSE_SUBTYPES.intersection(categories) and "abuse" not in categories:
+            raise _problem("an abuse subtype needs 'abuse' too")
+        return categories
+
+
+class _WrittenLine(_Labelled):
+    """One line of ``written.jsonl``."""
+
+    text: Annotated[str, AfterValidator(_check_text)]
+    source: Annotated[str, Field(pattern=rf"^{WRITTEN_PREFIX}.")]
+
+
+class _TemplateEntry(_Labelled):
+    """One ``[[template]]`` table of ``templates.toml``."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    lang: Literal["en", "zh", "mixed"]
+    pattern: Annotated[str, Field(pattern=r"\S")]
+    slots: SlotTable = Field(default_factory=dict)
+
+
+class _TemplatesFile(BaseModel):
+    """The document: the shared ``[slots]`` table and the templates (each checked on its own,
+    so that an error can name its ``[[template]]`` line)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    slots: SlotTable = Field(default_factory=dict)
+    template: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _describe(exc: ValidationError) -> str:
+    """A pydantic error in the corpus's words: ``field: problem``, missing and unknown fields
+    listed together, the first other problem otherwise."""
+    errors = exc.errors(include_url=False)
+    missing = [_field(e["loc"]) for e in errors if e["type"] == "missing"]
+    if missing:
+        return f"missing {', '.join(sorted(missing))}"
+    unknown = [_field(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
+    if unknown:
+        return f"unknown field(s) {', '.join(sorted(unknown))}"
+    error = errors[0]
+    loc = error["loc"]
+    if error["type"] == "json_invalid":
+        return f"not valid JSON: {_json_detail(error)}"
+    if not loc:
+        return "expected a JSON object" if error["type"] == "model_type" else error["msg"]
+    where = _field(loc)
+    if loc[0] == "slots" and len(loc) >= 2:
+        return _slot_problem(loc, error)
+    if error["type"] == "corpus":
+        return f"{where}: {error['msg']}"
+    expected = _EXPECTED.get(str(loc[0]))
+    if expected is None:
+        return f"{where}: {error['msg']}"
+    if len(loc) > 1:  # one element of a list of strings (categories)
+        return f"{where}: must be a string, got {_short(error['input'])}"
+    return f"{where}: must be {expected}, got {_short(error['input'])}"
+
+
+def _describe_document(exc: ValidationError) -> str:
+    """A problem with the shape of ``templates.toml`` itself (the templates come later)."""
+    errors = exc.errors(include_url=False)
+    unknown = [_field(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
+    if unknown:
+        return f"unknown top-level key(s) {', '.join(sorted(unknown))}"
+    error = errors[0]
+    loc = error["loc"]
+    if loc[0] == "slots":
+        if len(loc) == 1:
+            return "[slots]: expected a table of slot lists"
+        return f"[slots]: {_slot_problem(loc, error)}"
+    if len(loc) == 1:
+        return "'template' must be an array of tables ([[template]])"
+    return f"template entry {int(loc[1]) + 1}: expected a table"
+
+
+def _slot_problem(loc: tuple[int | str, ...], error: ErrorDetails) -> str:
+    name = str(loc[1])
+    if len(loc) > 2 and loc[2] == "[key]":
+        return f"slot name {name!r} must be lower_snake_case"
+    if error["type"] == "corpus":
+        return f"slot {name!r} {error['msg']}"
+    if len(loc) > 2:
+        return f"slot {name!r} must hold only strings"
+    return f"slot {name!r} must be a non-empty list of strings"
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _json_detail(error: ErrorDetails) -> str:
+    detail = str(error.get("ctx", {}).get("error", error["msg"])).replace("line 1 column", "column")
+    if "surrogate" in detail or "hex escape" in detail:
+        detail += " (an escape in \\ud800-\\udfff must be one half of a surrogate pair)"
+    return detail
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def text_language(text: str) -> str:
     """ "zh" for Chinese, "en" for text without Chinese characters, "mixed" for Chinese with
     English words in it (two or more Latin letters in a row)."""
@@ -146,19 +320,28 @@ def provenance(examples: Iterable[CorpusExample]) -> dict[str, int]:
 
 def load_written(path: Path | None = None) -> list[CorpusExample]:
     """Read the hand-written examples; ``None`` reads the shipped ``written.jsonl``."""
+    return list(_keyed_written(path).values())
+
+
+def _keyed_written(path: Path | None) -> dict[str, CorpusExample]:
+    """The hand-written examples in file order, by their ``_dedup_key``."""
     text, origin = _read(WRITTEN_FILE, path)
-    examples: list[CorpusExample] = []
+    examples: dict[str, CorpusExample] = {}
     first_line: dict[str, int] = {}
+    validate = _WrittenLine.model_validate_json
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        where = f"{origin}:{number}"
-        example = _parse_written_line(line, where)
-        key = _dedup_key(example.text)
+        try:
+            record = validate(line)
+        except ValidationError as exc:
+            raise ValueError(f"{origin}:{number}: {_describe(exc)}") from None
+        key = _dedup_key(record.text)
         if key in first_line:
-            raise ValueError(f"{where}: duplicate text (first at line {first_line[key]})")
+            raise ValueError(f"{origin}:{number}: duplicate text (first at line {first_line[key]})")
         first_line[key] = number
-        examples.append(example)
+        categories = frozenset(record.categories)
+        examples[key] = CorpusExample(record.text, record.tier, categories, record.source)
     if not examples:
         raise ValueError(f"{origin}: no examples")
     return examples
@@ -171,13 +354,12 @@ def load_templates(path: Path | None = None) -> list[Template]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{origin}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(document) - {"slots", "template"})
-    if unknown:
-        raise ValueError(f"{origin}: unknown top-level key(s) {', '.join(unknown)}")
-    shared = _parse_slots(document.get("slots", {}), f"{origin}: [slots]")
-    entries = document.get("template", [])
-    if not isinstance(entries, list):
-        raise ValueError(f"{origin}: 'template' must be an array of tables ([[template]])")
+    try:
+        parsed = _TemplatesFile.model_validate(document)
+    except ValidationError as exc:
+        raise ValueError(f"{origin}: {_describe_document(exc)}") from None
+    shared = {name: tuple(values) for name, values in parsed.slots.items()}
+    entries = parsed.template
     header_lines = [text.count("\n", 0, m.start()) + 1 for m in _TEMPLATE_HEADER.finditer(text)]
     templates: list[Template] = []
     seen: dict[str, str] = {}
@@ -201,6 +383,12 @@ def expand_template(
     """Up to ``max_per_template`` distinct examples from ``template``: every combination when
     there are that few, otherwise a sample of the cartesian product that depends only on the
     seed and the template id (not on file order or ``PYTHONHASHSEED``)."""
+    return [example for _, example in _keyed_expansion(template, seed, max_per_template)]
+
+
+def _keyed_expansion(
+    template: Template, seed: int, max_per_template: int
+) -> list[tuple[str, CorpusExample]]:
     _check_cap(max_per_template)
     total = template.combinations
     if total <= max_per_template:
@@ -209,19 +397,19 @@ def expand_template(
         rng = random.Random(f"{seed}:{template.id}")
         indices = rng.sample(range(total), min(total, max_per_template * _OVERDRAW))
     source = f"{TEMPLATE_PREFIX}{template.id}"
-    examples: list[CorpusExample] = []
+    where = f"{template.origin}: template {template.id!r}"
+    examples: list[tuple[str, CorpusExample]] = []
     seen: set[str] = set()
     for index in indices:
         text = template.render(index)
         key = _dedup_key(text)
         if key in seen:
             continue
-        where = f"{template.origin}: template {template.id!r}"
         if not text:
             raise ValueError(f"{where}: combination {index} renders an empty text")
         _check_language(text, template.lang, where)
         seen.add(key)
-        examples.append(CorpusExample(text, template.tier, template.categories, source))
+        examples.append((key, CorpusExample(text, template.tier, template.categories, source)))
         if len(examples) == max_per_template:
             break
     return examples
@@ -242,15 +430,13 @@ def load_corpus(
     labels is dropped, and one with different labels is a ``ValueError``.
     """
     _check_cap(max_per_template)
-    written = load_written(None if directory is None else Path(directory) / WRITTEN_FILE)
+    owners = _keyed_written(None if directory is None else Path(directory) / WRITTEN_FILE)
+    corpus = list(owners.values())
     if not expand_templates:
-        return written
+        return corpus
     templates = load_templates(None if directory is None else Path(directory) / TEMPLATES_FILE)
-    corpus = list(written)
-    owners: dict[str, CorpusExample] = {_dedup_key(example.text): example for example in written}
     for template in templates:
-        for example in expand_template(template, seed, max_per_template):
-            key = _dedup_key(example.text)
+        for key, example in _keyed_expansion(template, seed, max_per_template):
             earlier = owners.get(key)
             if earlier is None:
                 owners[key] = example
@@ -269,64 +455,35 @@ def _read(name: str, path: Path | None) -> tuple[str, str]:
     if path is None:
         shipped = resources.files(_PACKAGE).joinpath(*_RESOURCE_DIR, name)
         origin = "/".join((_PACKAGE, *_RESOURCE_DIR, name))
-        try:
-            return shipped.read_bytes().decode("utf-8"), origin
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{origin}: cannot read corpus file: {exc}") from exc
+        reader = shipped.read_bytes
+    else:
+        origin = str(path)
+        reader = Path(path).read_bytes
     try:
-        return Path(path).read_text(encoding="utf-8"), str(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read corpus file: {exc}") from exc
-
-
-def _parse_written_line(line: str, where: str) -> CorpusExample:
+        data = reader()
+    except OSError as exc:
+        raise ValueError(f"{origin}: cannot read corpus file: {exc}") from exc
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{where}: not valid JSON: {exc.msg}") from exc
-    if not isinstance(record, dict):
-        raise ValueError(f"{where}: expected a JSON object")
-    missing = sorted(_WRITTEN_KEYS - set(record))
-    if missing:
-        raise ValueError(f"{where}: missing {', '.join(missing)}")
-    unknown = sorted(set(record) - _WRITTEN_KEYS)
-    if unknown:
-        raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    text = _check_text(record["text"], where)
-    source = record["source"]
-    if (
-        not isinstance(source, str)
-        or not source.startswith(WRITTEN_PREFIX)
-        or source == WRITTEN_PREFIX
-    ):
-        raise ValueError(f"{where}: source must be {WRITTEN_PREFIX!r} and a name, got {source!r}")
-    tier, categories = _check_labels(record["tier"], record["categories"], where)
-    return CorpusExample(text, tier, categories, source)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(f"{origin}:{line}: invalid UTF-8 at byte {exc.start}") from None
+    # As read_text would: universal newlines, so that line numbers and splitlines agree.
+    return text.replace("\r\n", "\n").replace("\r", "\n"), origin
 
 
-def _parse_template(entry: Any, shared: Mapping[str, tuple[str, ...]], where: str) -> Template:
-    if not isinstance(entry, dict):
-        raise ValueError(f"{where}: expected a table")
+def _parse_template(
+    entry: dict[str, Any], shared: Mapping[str, tuple[str, ...]], where: str
+) -> Template:
     origin = where
     if isinstance(entry.get("id"), str):
         where = f"{where}: template {entry['id']!r}"
-    missing = [key for key in _TEMPLATE_REQUIRED if key not in entry]
-    if missing:
-        raise ValueError(f"{where}: missing {', '.join(missing)}")
-    unknown = sorted(set(entry) - _TEMPLATE_KEYS)
-    if unknown:
-        raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    template_id = entry["id"]
-    if not isinstance(template_id, str) or not _TEMPLATE_ID.match(template_id):
-        raise ValueError(f"{where}: id must be lower-case letters, digits, '-' or '_'")
-    lang = entry["lang"]
-    if lang not in LANGUAGES:
-        raise ValueError(f"{where}: lang {lang!r} is not one of {sorted(LANGUAGES)}")
-    tier, categories = _check_labels(entry["tier"], entry["categories"], where)
-    pattern = entry["pattern"]
-    if not isinstance(pattern, str) or not pattern.strip():
-        raise ValueError(f"{where}: pattern must be a non-empty string")
-    local = _parse_slots(entry.get("slots", {}), f"{where}: slots")
+    try:
+        record = _TemplateEntry.model_validate(entry)
+    except ValidationError as exc:
+        raise ValueError(f"{where}: {_describe(exc)}") from None
+    pattern = record.pattern
+    local = {name: tuple(values) for name, values in record.slots.items()}
     used = _pattern_slots(pattern, where)
     if not used:
         raise ValueError(f"{where}: pattern has no {{slots}}; write it in written.jsonl instead")
@@ -339,24 +496,8 @@ def _parse_template(entry: Any, shared: Mapping[str, tuple[str, ...]], where: st
         if values is None:
             raise ValueError(f"{where}: slot {{{name}}} is defined neither here nor in [slots]")
         slots.append((name, values))
-    return Template(template_id, lang, tier, categories, pattern, tuple(slots), origin)
-
-
-def _parse_slots(table: Any, where: str) -> dict[str, tuple[str, ...]]:
-    if not isinstance(table, dict):
-        raise ValueError(f"{where}: expected a table of slot lists")
-    slots: dict[str, tuple[str, ...]] = {}
-    for name, values in table.items():
-        if not _NAME.match(name):
-            raise ValueError(f"{where}: slot name {name!r} must be lower_snake_case")
-        if not isinstance(values, list) or not values:
-            raise ValueError(f"{where}: slot {name!r} must be a non-empty list of strings")
-        if not all(isinstance(value, str) for value in values):
-            raise ValueError(f"{where}: slot {name!r} must hold only strings")
-        if len(set(values)) != len(values):
-            raise ValueError(f"{where}: slot {name!r} repeats a value")
-        slots[name] = tuple(values)
-    return slots
+    categories = frozenset(record.categories)
+    return Template(record.id, record.lang, record.tier, categories, pattern, tuple(slots), origin)
 
 
 def _pattern_slots(pattern: str, where: str) -> list[str]:
@@ -373,33 +514,6 @@ def _pattern_slots(pattern: str, where: str) -> list[str]:
         if name not in names:
             names.append(name)
     return names
-
-
-def _check_labels(tier: Any, categories: Any, where: str) -> tuple[int, frozenset[str]]:
-    if isinstance(tier, bool) or not isinstance(tier, int) or not 0 <= tier <= MAX_TIER:
-        raise ValueError(f"{where}: tier must be an integer 0-{MAX_TIER}, got {tier!r}")
-    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-        raise ValueError(f"{where}: categories must be a list of strings")
-    unknown = sorted(set(categories) - CATEGORIES)
-    if unknown:
-        raise ValueError(f"{where}: unknown categories {', '.join(unknown)}")
-    if len(set(categories)) != len(categories):
-        raise ValueError(f"{where}: a category is repeated")
-    if tier == 0 and categories:
-        raise ValueError(f"{where}: a tier-0 example has no categories")
-    if tier > 0 and not categories:
-        raise ValueError(f"{where}: a tier-{tier} example needs at least one category")
-    if ABUSE_SUBTYPES.intersection(categories) and "abuse" not in categories:
-        raise ValueError(f"{where}: an abuse subtype needs 'abuse' too")
-    return tier, frozenset(categories)
-
-
-def _check_text(text: Any, where: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"{where}: text must be a non-empty string")
-    if text != text.strip():
-        raise ValueError(f"{where}: text has leading or trailing whitespace")
-    return text
 
 
 def _check_language(text: str, lang: str, where: str) -> None:

@@ -23,6 +23,11 @@ def set_config_file(path: Path | None) -> None:
     _Options.config = path
 
 
+def config_file() -> Path | None:
+    """The file ``--config`` named, if any."""
+    return _Options.config
+
+
 def fail(message: str, code: int = 2, *, prefix: str = "soulchat") -> typer.Exit:
     typer.secho(f"{prefix}: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from soulchat.cli_support import fail
+from soulchat.cli_support import config_file, fail
 
 train_app = typer.Typer(help="Fine-tune a model on prepared dialogues.", no_args_is_help=True)
 
@@ -25,7 +25,7 @@ def model_cache_dir() -> Path:
     from soulchat.config import ConfigError, load_settings
 
     try:
-        return load_settings().data_dir / "models"
+        return load_settings(config_file()).data_dir / "models"
     except ConfigError as exc:
         raise fail(str(exc)) from None
 
@@ -65,11 +65,13 @@ def train_sft(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        run_config = load_config(resolve_config_path(config), overrides or [])
+        path = resolve_config_path(config)
+        run_config = load_config(path, overrides or [])
+        from training.sft.trainer import run_sft, sft_arguments
+
+        sft_arguments(run_config, str(path))  # TRL's own checks, before anything is loaded
         if not Path(run_config.train_file).is_file():
             raise fail(f"train_file {run_config.train_file} does not exist")
-        from training.sft.trainer import run_sft
-
         result = run_sft(run_config, resume=resume, cache_dir=model_cache_dir())
     except (ConfigFileError, DataError, ModelNotFound, TemplateError) as exc:
         raise fail(str(exc)) from None
@@ -83,10 +85,18 @@ def train_sft(
 
 @train_app.command("options")
 def train_options() -> None:
-    """Every training setting with its default and help text."""
-    from training.sft.config import field_help
+    """Every training setting with its default and help text: SoulChat's, then TRL's."""
+    from training.sft.config import OWN_SETTINGS, field_help
 
+    typer.echo("# SoulChat's settings\n")
+    trl_heading = True
     for name, default, help_text in field_help():
+        if name not in OWN_SETTINGS and trl_heading:
+            typer.echo(
+                "\n# trl.SFTConfig (and transformers.TrainingArguments) settings, passed to "
+                "trl.SFTConfig as they are; the help is TRL's\n"
+            )
+            trl_heading = False
         typer.echo(f"{name} (default {default})\n    {help_text}")
 
 

@@ -217,6 +217,10 @@ def test_expansion_repeating_written_text_with_other_label_is_an_error(tmp_path:
         load_corpus(directory=tmp_path)
 
 
+# A lone surrogate: json.loads lets it through, and no UTF-8 writer takes it back.
+LONE_SURROGATE = json.dumps({**GOOD_LINE, "text": "hi \ud800"})
+assert "\\ud800" in LONE_SURROGATE
+
 BAD_LINES: list[tuple[Any, str]] = [
     ("{not json", "not valid JSON"),
     ('["a list"]', "JSON object"),
@@ -235,6 +239,10 @@ BAD_LINES: list[tuple[Any, str]] = [
     ({**GOOD_LINE, "source": "reddit"}, "source"),
     ({**GOOD_LINE, "lang": "en"}, "unknown field"),
     ({**GOOD_LINE, "text": "I'm FINE,  just tired"}, "duplicate text"),
+    ({**GOOD_LINE, "text": 3}, "text: must be a non-empty string, got 3"),
+    ({**GOOD_LINE, "categories": "suicide", "tier": 2}, "categories: must be a list of strings"),
+    ({**GOOD_LINE, "categories": [1], "tier": 2}, r"categories\.0: must be a string"),
+    (LONE_SURROGATE, "not valid JSON: .* surrogate pair"),
 ]
 
 
@@ -244,6 +252,14 @@ def test_bad_written_line_names_file_and_line(tmp_path: Path, bad: Any, message:
     with pytest.raises(ValueError, match=message) as caught:
         load_corpus(expand_templates=False, directory=tmp_path)
     assert f"{tmp_path / 'written.jsonl'}:2:" in str(caught.value)
+
+
+def test_broken_utf8_names_the_line(tmp_path: Path) -> None:
+    write_corpus(tmp_path, [GOOD_LINE])
+    with (tmp_path / "written.jsonl").open("ab") as handle:
+        handle.write(b'{"text": "caf\xe9", "tier": 0}\n')
+    with pytest.raises(ValueError, match=r"written\.jsonl:2: invalid UTF-8 at byte \d+"):
+        load_written(tmp_path / "written.jsonl")
 
 
 def test_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
@@ -263,7 +279,7 @@ BAD_TEMPLATES: list[tuple[str, str, str]] = [
     ('when = ["lately", "every day", "again"]', 'when = ["lately", "lately"]', "repeats"),
     ('when = ["lately", "every day", "again"]', "when = []", "non-empty list"),
     ("{opener} i keep", "{opener!r} i keep", "bad slot"),
-    ('id = "t-one"', 'id = "T One"', "id must be"),
+    ('id = "t-one"', 'id = "T One"', "id: must be"),
     ('id = "t-one"\n', 'id = "t-one"\ncolour = "red"\n', "unknown field"),
 ]
 

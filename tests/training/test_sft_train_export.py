@@ -13,7 +13,7 @@ from inference.backends.local import LocalBackend
 from inference.job import GenerationParams
 from inference.prompt import Prompt
 from training.data.schema import Dialogue, Message, write_jsonl
-from training.sft.config import SFTRunConfig
+from training.sft.config import SFTRunConfig, build_config
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def tiny_config(tiny_model_dir: Path, tmp_path: Path, **overrides: Any) -> SFTRu
         "lora_dropout": 0.0,
     }
     values.update(overrides)
-    return SFTRunConfig(**values)
+    return build_config(values)
 
 
 def batch_loss(model: Any, trainer: Any) -> float:
@@ -110,7 +110,7 @@ def test_run_records_what_happened_and_resumes(tiny_model_dir: Path, tmp_path: P
     assert record["base_model"]["location"] == str(tiny_model_dir)
     assert [entry["step"] for entry in record["losses"]] == [1, 2]
     # Resuming from the last checkpoint with more steps continues rather than restarting.
-    config.max_steps = 3
+    config.trainer_args["max_steps"] = 3
     resumed = run_sft(config, resume=True)
     assert resumed.steps == 3
 

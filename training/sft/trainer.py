@@ -9,6 +9,7 @@ the model card.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -17,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.sft.config import SFTRunConfig, save_config
+from training.sft.config import (
+    RENAMED,
+    TRAINER_DEFAULTS,
+    ConfigFileError,
+    SFTRunConfig,
+    config_dict,
+    save_config,
+)
 from training.sft.dataset import DatasetSummary, build_dataset
 from training.sft.model import load_base, lora_config, use_bf16
 
@@ -35,6 +43,44 @@ class RunResult:
     tokens_per_second: float
     seconds: float
     stopped_early: bool
+
+
+# --- SoulChat's config -> trl.SFTConfig ------------------------------------------------------
+
+
+def sft_arguments(config: SFTRunConfig, source: str = "") -> Any:
+    """The run's ``trl.SFTConfig``; what TRL or transformers refuse in it is a
+    ``ConfigFileError`` (``source`` names the file in the message)."""
+    from trl import SFTConfig
+
+    try:
+        return SFTConfig(**trainer_arguments(config))
+    except (ValueError, TypeError) as exc:
+        problem = f"trl.SFTConfig refused the settings: {exc}"
+        raise ConfigFileError("", problem, source) from None
+
+
+def trainer_arguments(config: SFTRunConfig) -> dict[str, Any]:
+    """The keywords for ``trl.SFTConfig``: SoulChat's defaults, the TRL settings given (as they
+    are), and what SoulChat's own settings decide."""
+    given = config.trainer_args
+    args: dict[str, Any] = {**TRAINER_DEFAULTS, **given}
+    args.update(
+        output_dir=config.output_dir,
+        max_length=config.max_length,
+        seed=config.seed,
+        bf16=use_bf16(config),
+        warmup_steps=given.get("warmup_steps", config.warmup_ratio),
+    )
+    args.setdefault("data_seed", config.seed)
+    args.setdefault("per_device_eval_batch_size", args["per_device_train_batch_size"])
+    if not args.get("eval_steps"):
+        args["eval_steps"] = None  # 0 and unset alike: only the evaluation at the end
+    if "eval_strategy" not in given:
+        args["eval_strategy"] = "steps" if config.valid_file and args["eval_steps"] else "no"
+    _checkpointing(args, given)
+    args.update(batching_flags(config))
+    return args
 
 
 def batching_flags(config: SFTRunConfig) -> dict[str, Any]:
@@ -56,47 +102,27 @@ def batching_flags(config: SFTRunConfig) -> dict[str, Any]:
     return {}
 
 
-def sft_arguments(config: SFTRunConfig) -> Any:
+def _checkpointing(args: dict[str, Any], given: dict[str, Any]) -> None:
+    """Checkpointing said explicitly (TRL turns it on by default), non-reentrant when on (it
+    works with frozen inputs, as in LoRA, and is the maintained path), and passed under the
+    names the installed transformers prefers."""
+    (on, on_new), (kwargs, kwargs_new) = RENAMED
+    if on_new in given:  # validate() made sure that only one of the two names was given
+        args[on] = args.pop(on_new)
+    if kwargs_new in given:
+        args[kwargs] = args.pop(kwargs_new)
+    if args.get(on) and args.get(kwargs) is None:
+        args[kwargs] = {"use_reentrant": False}
+    for old, new in RENAMED:
+        if new in _trl_field_names() and old in args:
+            args[new] = args.pop(old)
+
+
+@functools.cache
+def _trl_field_names() -> frozenset[str]:
     from trl import SFTConfig
 
-    flags = batching_flags(config)
-    return SFTConfig(
-        output_dir=config.output_dir,
-        max_length=flags.pop("max_length", config.max_length),
-        learning_rate=config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler_type,
-        warmup_steps=config.warmup_ratio,  # a float below 1 is a share of the steps
-        weight_decay=config.weight_decay,
-        num_train_epochs=config.num_train_epochs,
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.per_device_train_batch_size,
-        per_device_eval_batch_size=config.per_device_train_batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        **_checkpointing(config),
-        bf16=use_bf16(config),
-        seed=config.seed,
-        data_seed=config.seed,
-        logging_steps=config.logging_steps,
-        eval_strategy="steps" if config.valid_file and config.eval_steps else "no",
-        eval_steps=config.eval_steps or None,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        report_to=config.report_to or "none",
-        dataset_num_proc=None,
-        **flags,
-    )
-
-
-def _checkpointing(config: SFTRunConfig) -> dict[str, Any]:
-    if not config.gradient_checkpointing:
-        # Said explicitly: TRL's SFTConfig turns checkpointing on by default.
-        return {"gradient_checkpointing": False}
-    # Non-reentrant checkpointing works with frozen inputs (LoRA) and is the maintained path.
-    return {
-        "gradient_checkpointing": True,
-        "gradient_checkpointing_kwargs": {"use_reentrant": False},
-    }
+    return frozenset(item.name for item in dataclasses.fields(SFTConfig))
 
 
 def make_trainer(config: SFTRunConfig, cache_dir: Path | None = None) -> tuple[Any, DatasetSummary]:
@@ -105,6 +131,7 @@ def make_trainer(config: SFTRunConfig, cache_dir: Path | None = None) -> tuple[A
     import transformers
 
     transformers.set_seed(config.seed)
+    args = sft_arguments(config)  # TRL's checks, before a model is loaded
     model, tokenizer, _ = load_base(config, cache_dir)
     train, summary = build_dataset(
         config.train_file,
@@ -128,7 +155,7 @@ def make_trainer(config: SFTRunConfig, cache_dir: Path | None = None) -> tuple[A
         )
     trainer = SoulChatSFTTrainer(
         model=model,
-        args=sft_arguments(config),
+        args=args,
         train_dataset=train,
         eval_dataset=valid,
         processing_class=tokenizer,
@@ -212,7 +239,8 @@ def write_run_record(
             for entry in trainer.state.log_history
             if "loss" in entry
         ],
-        "config": dataclasses.asdict(config),
+        "config": config_dict(config),
+        "trainer_arguments": trainer_arguments(config),
     }
     path = Path(config.output_dir) / RUN_RECORD
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
