@@ -14,6 +14,7 @@ import typer
 from bots.platforms import PLATFORMS, ChatPlatform
 from safety.audit_cli import audit_app
 from safety.cli import safety_app
+from soulchat import locales
 from soulchat.cli_support import fail, set_config_file, settings_or_exit
 from soulchat.config import ConfigError, settings_table
 from soulchat.urls import redact_url
@@ -69,7 +70,8 @@ def main_options(config: ConfigOption = None) -> None:
 @app.command()
 def chat(
     lang: Annotated[
-        str | None, typer.Option("--lang", help="en or zh (default: from $LANG).")
+        str | None,
+        typer.Option("--lang", help=f"{locales.describe()} (default: from $LANG)."),
     ] = None,
     user: Annotated[
         str | None, typer.Option("--user", help="Who is talking (default: your login name).")
@@ -78,8 +80,8 @@ def chat(
     """Talk to SoulChat in this terminal. Pipe lines in to script a conversation."""
     from bots.console import chat as run_chat
 
-    if lang not in (None, "en", "zh"):
-        raise fail("--lang must be en or zh")
+    if lang is not None and not locales.is_supported(lang):
+        raise fail(f"--lang must be {locales.describe()}")
     settings = settings_or_exit(log_to_file="chat.log")
     _quiet_model_loading()
     run_or_exit(run_chat(settings, locale=lang, user=user))
