@@ -21,7 +21,7 @@ from bots.texts import TEXTS
 from soulchat.config import Settings
 from soulchat.locales import CODES, FALLBACK, from_client_tag
 from soulchat.store.models import Message, User
-from tests.bots.test_service import SAFE_REPLY, RecordingSink, ScriptedBackend
+from tests.bots.conversation.test_service import SAFE_REPLY, RecordingSink, ScriptedBackend
 from tests.waiting import HANG_S
 
 PLATFORM = "test"

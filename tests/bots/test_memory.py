@@ -15,7 +15,7 @@ from bots.recent import RecentKeys
 from bots.runtime import open_runtime
 from bots.telegram.channel import ChatPacer
 from soulchat.config import Settings
-from tests.bots.test_service import RecordingSink
+from tests.bots.conversation.test_service import RecordingSink
 
 PEOPLE = 100_000
 

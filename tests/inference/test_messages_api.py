@@ -1,6 +1,6 @@
 """The shared Messages API client (``inference.messages_api``): base URLs, request bodies,
 what each failure means, and the reading of streams. The callers' own behaviour is tested
-with them (tests/inference/test_tgi_backend.py, tests/safety/test_guard.py,
+with them (tests/inference/backends/test_tgi.py, tests/safety/test_guard.py,
 tests/training/test_eval_*.py); the wire protocol against the loopback fake of TGI, whose
 traffic is checked against TGI's OpenAPI spec there."""
 

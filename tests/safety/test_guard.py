@@ -27,7 +27,7 @@ from safety.guard import (
 from safety.rules import CATEGORIES
 from soulchat.config import SafetySettings
 from tests.fakes.tgi_server import Exchange, FakeTGIServer
-from tests.inference.test_tgi_backend import SPEC_PATH, assert_conforms
+from tests.inference.backends.test_tgi import SPEC_PATH, assert_conforms
 from tests.waiting import HANG_S
 
 KEY = "sk-guard-SECRET-key-never-logged"

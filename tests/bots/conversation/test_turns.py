@@ -10,7 +10,7 @@ from bots.conversation import Inbound
 from bots.reply_writer import PREVIEW_SUFFIX, ReplyWriter
 from bots.runtime import open_service
 from soulchat.config import Settings
-from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
+from tests.bots.conversation.test_service import SAFE_REPLY, ScriptedBackend
 from tests.waiting import HANG_S
 
 

@@ -22,8 +22,8 @@ from bots.runtime import open_runtime
 from bots.texts import text as say
 from safety.audit import AuditLog
 from soulchat.config import Settings
-from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
-from tests.bots.test_service import service_settings as service_settings  # the fixture
+from tests.bots.conversation.test_service import SAFE_REPLY, ScriptedBackend
+from tests.bots.conversation.test_service import service_settings as service_settings  # the fixture
 from tests.waiting import HANG_S
 
 

@@ -21,8 +21,8 @@ from bots.runtime import open_runtime
 from bots.telegram.app import run
 from bots.texts import TEXTS
 from soulchat.config import Settings
-from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
-from tests.bots.test_telegram import USER, Running
+from tests.bots.conversation.test_service import SAFE_REPLY, ScriptedBackend
+from tests.bots.telegram.test_app import USER, Running
 from tests.fakes.telegram_api import FakeTelegramServer
 
 pytestmark = pytest.mark.redis

@@ -15,8 +15,8 @@ from bots.telegram.app import run
 from safety.audit import AuditLog
 from soulchat.config import Settings
 from soulchat.store.cases import CaseStore
-from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
-from tests.bots.test_telegram import USER, Running, consent
+from tests.bots.conversation.test_service import SAFE_REPLY, ScriptedBackend
+from tests.bots.telegram.test_app import USER, Running, consent
 from tests.fakes.telegram_api import FakeTelegramServer
 
 OPERATOR = 900

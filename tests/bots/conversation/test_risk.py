@@ -20,7 +20,7 @@ from safety.screen import LexiconScreen, RiskScreen
 from safety.semantic import DIM, SemanticHead, SemanticScreen
 from soulchat.config import Settings
 from soulchat.store.models import SafetyEvent
-from tests.bots.test_service import RecordingSink, ScriptedBackend, _say
+from tests.bots.conversation.test_service import RecordingSink, ScriptedBackend, _say
 from tests.fakes.tgi_server import FakeTGIServer
 from tests.waiting import HANG_S
 

@@ -18,7 +18,7 @@ from bots.operators.desk import OperatorDesk
 from bots.runtime import open_runtime, stop_operator_desk
 from soulchat.config import Settings
 from soulchat.store.cases import CaseStore
-from tests.bots.test_service import ScriptedBackend
+from tests.bots.conversation.test_service import ScriptedBackend
 
 OPERATOR = "900"
 

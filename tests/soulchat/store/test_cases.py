@@ -11,7 +11,7 @@ from safety.audit import AuditLog
 from soulchat.store import Store
 from soulchat.store.cases import CaseRecord, CaseStore
 from soulchat.store.models import utcnow
-from tests.soulchat.test_store import store, store_url  # noqa: F401  (fixtures)
+from tests.soulchat.store.test_store import store, store_url  # noqa: F401  (fixtures)
 
 
 def _open(

@@ -1,5 +1,5 @@
 """GGUF files become plain checkpoints once (the real conversion: the slow tests in
-test_local_backend.py and tests/training/test_sft_train_export.py)."""
+test_local_backend.py and tests/training/sft/test_train_export.py)."""
 
 from __future__ import annotations
 

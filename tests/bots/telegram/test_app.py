@@ -18,7 +18,7 @@ from bots.telegram.app import run
 from bots.texts import TEXTS
 from soulchat.config import Settings
 from soulchat.store.models import Message, User
-from tests.bots.test_service import SAFE_REPLY, ScriptedBackend
+from tests.bots.conversation.test_service import SAFE_REPLY, ScriptedBackend
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.waiting import HANG_S
 

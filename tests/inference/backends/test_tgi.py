@@ -31,7 +31,7 @@ from inference.job import GenerationParams
 from inference.prompt import Prompt, Style, Turn, estimate_prompt_tokens, render
 from tests.fakes.tgi_server import EOS, Exchange, FakeTGIServer
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "tgi-openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "tgi-openapi.json"
 SPEC_URI = "urn:soulchat:tgi-openapi"
 _spec_absent = pytest.mark.skipif(
     not SPEC_PATH.is_file(),

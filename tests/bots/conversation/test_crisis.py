@@ -15,8 +15,8 @@ from bots.texts import TEXTS
 from safety.audit import AuditLog
 from soulchat.config import Settings
 from soulchat.store.models import utcnow
+from tests.bots.conversation.test_service import FlakyBackend, RecordingSink, ScriptedBackend, _say
 from tests.bots.test_frontdesk import Screen, front_desk, write
-from tests.bots.test_service import FlakyBackend, RecordingSink, ScriptedBackend, _say
 
 IMMINENT = "I've taken 40 of my sleeping pills, goodbye"
 HIGH = "I have a plan to kill myself"
