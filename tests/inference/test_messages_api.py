@@ -338,11 +338,9 @@ def test_one_connection_serves_every_stream(tgi: FakeTGIServer) -> None:
 async def test_async_completion_and_its_whole_timeout(tgi: FakeTGIServer) -> None:
     async with AsyncMessagesClient(tgi.url, model="guard", timeout=0.3) as api:
         assert await api.complete(REQUEST) == tgi.reply
-        tgi.hang_next(30)
-        started = time.monotonic()
+        tgi.hang_next(600)  # a client that ignored its timeout would wait for this answer
         with pytest.raises(ApiTimeout, match=r"no answer within 0\.3s"):
             await api.complete(REQUEST)
-        assert time.monotonic() - started < 5
         assert not api.is_closed
     assert api.is_closed
 

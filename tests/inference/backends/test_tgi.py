@@ -30,6 +30,7 @@ from inference.backends.tgi import BackendRequestError, TGIBackend
 from inference.job import GenerationParams
 from inference.prompt import Prompt, Style, Turn, estimate_prompt_tokens, render
 from tests.fakes.tgi_server import EOS, Exchange, FakeTGIServer
+from tests.waiting import HANG_S
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "tgi-openapi.json"
 SPEC_URI = "urn:soulchat:tgi-openapi"
@@ -294,7 +295,7 @@ def test_abandoned_stream_closes_the_connection() -> None:
         next(pieces)
         pieces.close()  # type: ignore[attr-defined]
         exchange = tgi.generation_exchanges()[0]
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + HANG_S
         while not exchange.client_gone and time.monotonic() < deadline:
             time.sleep(0.02)
     assert exchange.client_gone, "the server kept streaming to a reader that had left"
@@ -343,13 +344,12 @@ def test_server_down_is_unavailable(style: Style) -> None:
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("where", ["before the reply", "mid-stream"])
 def test_timeout_is_unavailable_quickly(tgi: FakeTGIServer, style: Style, where: str) -> None:
+    # A backend that ignored its timeout would wait this out and then get the whole reply.
     if where == "before the reply":
-        tgi.hang_next(30)
+        tgi.hang_next(600)
     else:
-        tgi.stall_after(2, 30)
-    started = time.monotonic()
+        tgi.stall_after(2, 600)
     received, error = drain(TGIBackend(tgi.url, timeout=0.3).stream(make_prompt(style), PARAMS))
-    assert time.monotonic() - started < 3
     assert isinstance(error, BackendUnavailable)
     assert "no answer within 0.3s" in str(error)
     assert received == ("".join(tgi.tokens[:2]) if where == "mid-stream" else "")
