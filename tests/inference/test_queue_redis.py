@@ -19,6 +19,7 @@ from inference.job import GenerationJob, GenerationParams, JobTurn, ReplyEvent
 from inference.queue import check_broker, create_app, send_job
 from inference.replies import RedisReplyInbox, RedisReplyPublisher
 from soulchat.config import Settings, load_settings
+from tests.waiting import HANG_S
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -128,13 +129,17 @@ async def test_a_job_goes_through_a_real_worker_and_streams_back(
         app = create_app(settings)
         check_broker(app, redis_url)  # as every adapter does at start
         send_job(app, job)
-        events = await _events_until_done(events_queue, 60)
+        events = await _events_until_done(events_queue, HANG_S)
     finally:
         await inbox.stop()
     assert events[-1].kind == "done"
     assert events[-1].text.startswith("".join(e.text for e in events if e.kind == "delta"))
     assert events[-1].text == FAKE_REPLY
-    assert RedisReplyPublisher(redis_url).is_done(job.turn_key)
+    # The worker remembers the turn just after publishing its last event: wait for that.
+    publisher = RedisReplyPublisher(redis_url)
+    async with asyncio.timeout(HANG_S):
+        while not publisher.is_done(job.turn_key):
+            await asyncio.sleep(0.02)
 
 
 async def test_a_worker_killed_mid_reply_is_replaced_and_answers_exactly_once(
