@@ -177,9 +177,12 @@ async def test_crisis_lines_follow_the_region_the_client_says_then_the_persons_c
     welcome = await say_as("hi")  # before consent, the welcome's lines are Australia's
     assert "13 11 14" in welcome and "988" not in welcome
     await desk.action("kim", "consent:yes", send=screen.send, client_locale="en-AU")
+    await asyncio.wait_for(desk.service.wait_idle(PLATFORM, "kim"), HANG_S)  # "hi" answered
     await say_as("I want to end my life tonight")
-    crisis, footer = screen.sink.of("notice")[-2:]  # at once, and with the reply
+    crisis = screen.sink.of("notice")[-1]  # at once, before the model is asked
     assert "13 11 14" in crisis and "000" in crisis and "988" not in crisis
+    await say_as("thank you for listening")
+    footer = screen.sink.of("notice")[-1]  # with every later reply while at risk
     assert "000" in footer and "988" not in footer
 
     screen.notices.clear()
