@@ -33,6 +33,7 @@ async def _ignore(notice: Notice) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # 100,000 turns through the front desk: minutes on a busy machine
 async def test_a_hundred_thousand_strangers_leave_bounded_state_behind(
     make_settings: Callable[..., Settings],
 ) -> None:
