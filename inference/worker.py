@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from inference.backends.base import Backend, BackendUnavailable
 from inference.job import EventKind, GenerationJob, ReplyEvent
-from inference.prompt import Turn, build_prompt, neutralise_control_markers
+from inference.prompt import Turn, build_prompt, neutralise_control_markers, system_prompt_for
 from inference.replies import MemoryReplyBus, ReplyPublisher, create_publisher
 from soulchat.config import Settings
 
@@ -84,8 +84,13 @@ def worker_runtime(
     """Load the model and connect the reply channel (blocking; seconds for a local model)."""
     from inference.backends.factory import create_backend
 
+    if backend is None:
+        backend = create_backend(settings.model, settings.data_dir / "models")
+        prefill = getattr(backend, "prefill", None)  # engines that keep a prompt cache
+        if prefill is not None and settings.context.prompt_style == "chat_template":
+            prefill(system_prompt_for(settings.default_locale))
     return WorkerRuntime(
-        backend=backend or create_backend(settings.model, settings.data_dir / "models"),
+        backend=backend,
         replies=create_publisher(settings.queue.reply_url, bus),
         time_limit_s=float(settings.queue.task_soft_time_limit_s),
     )

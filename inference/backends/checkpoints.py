@@ -87,6 +87,47 @@ def loadable(source: ModelSource, cache_dir: Path | None) -> Iterator[ModelSourc
         yield ModelSource(str(plain_checkpoint(source, Path(scratch))))
 
 
+def gguf_tokenizer(source: ModelSource, cache_dir: Path | None) -> Any:
+    """The Hugging Face tokenizer (and chat template) inside the GGUF file ``source``, saved
+    once under ``cache_dir``: reading it from the GGUF takes seconds, the saved copy a
+    fraction of one. A plain checkpoint of the same file already holds it."""
+    from transformers import AutoTokenizer
+
+    assert source.gguf_file is not None
+    if cache_dir is not None:
+        for directory in (gguf_cache_path(source, cache_dir), _tokenizer_path(source, cache_dir)):
+            if (directory / "tokenizer_config.json").is_file():
+                return AutoTokenizer.from_pretrained(str(directory))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source.location, gguf_file=source.gguf_file)
+    except (OSError, ValueError) as exc:
+        raise ModelNotFound(f"cannot read the tokenizer of {source.describe()}: {exc}") from exc
+    if cache_dir is not None:
+        try:
+            _save_atomically(tokenizer, _tokenizer_path(source, cache_dir))
+        except OSError as exc:
+            log.warning("cannot keep the tokenizer in %s (%s)", cache_dir, exc)
+    return tokenizer
+
+
+def _tokenizer_path(source: ModelSource, cache_dir: Path) -> Path:
+    return gguf_cache_path(source, cache_dir).with_name(
+        gguf_cache_path(source, cache_dir).name + "-tokenizer"
+    )
+
+
+def _save_atomically(tokenizer: Any, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".saving-"))
+    try:
+        tokenizer.save_pretrained(staging)
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not (target / "tokenizer_config.json").is_file():
+            raise
+
+
 def source_record(directory: str | Path) -> dict[str, Any]:
     """What ``directory`` was converted from, if it is a converted checkpoint."""
     path = Path(directory) / SOURCE_RECORD

@@ -8,9 +8,36 @@ from inference.backends.base import Backend
 from soulchat.config import ModelSettings
 
 
+def engine_for(settings: ModelSettings) -> str:
+    """The backend ``auto`` stands for: llama.cpp where the model is a GGUF file (the default
+    model is), transformers for checkpoint directories and hub ids, which llama.cpp cannot
+    read."""
+    if settings.backend != "auto":
+        return settings.backend
+    if not settings.path or Path(settings.path).expanduser().suffix == ".gguf":
+        return "llamacpp"
+    return "local"
+
+
 def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Backend:
-    """The configured backend; ``cache_dir`` keeps converted GGUF models between starts."""
-    if settings.backend == "local":
+    """The configured backend; ``cache_dir`` keeps converted models and adapters between
+    starts."""
+    engine = engine_for(settings)
+    if engine == "llamacpp":
+        from inference.backends.llamacpp import LlamaCppBackend
+        from inference.backends.local import resolve_model_source
+        from inference.backends.lora_gguf import gguf_adapter
+
+        source = resolve_model_source(settings.path)
+        adapter = gguf_adapter(settings.adapter, source, cache_dir) if settings.adapter else None
+        return LlamaCppBackend.load(
+            source,
+            adapter=adapter,
+            context_tokens=settings.context_tokens,
+            threads=settings.threads,
+            cache_dir=cache_dir,
+        )
+    if engine == "local":
         from inference.backends.local import LocalBackend
 
         return LocalBackend.load(
@@ -20,7 +47,7 @@ def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Ba
             dtype=settings.dtype,
             cache_dir=cache_dir,
         )
-    if settings.backend == "tgi":
+    if engine == "tgi":
         from inference.backends.tgi import TGIBackend
 
         token = settings.tgi_token.get_secret_value() if settings.tgi_token else None

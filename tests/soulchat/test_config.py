@@ -16,7 +16,7 @@ def test_defaults_are_the_embedded_serverless_setup(tmp_path: Path) -> None:
     assert settings.queue.broker_url.startswith("embedded+sqlite:///")
     assert settings.queue.reply_url == "memory://"
     assert settings.queue.is_embedded
-    assert settings.model.backend == "local"
+    assert settings.model.backend == "auto"
     assert settings.context.max_turns == 5
 
 
