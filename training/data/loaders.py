@@ -665,6 +665,44 @@ def load_cpsycound(
     return _run(records, _parse_cpsycound, skip_invalid=skip_invalid, report=report)
 
 
+# --- Counsel Chat ------------------------------------------------------------------------------
+
+
+def _parse_counsel_chat(record: Record, notes: Counter[str]) -> Dialogue:
+    """One therapist's answer to one posted question: a single exchange. The question's
+    title often restates it, so the title stands in only where the body is empty."""
+    obj = _object(record, record.value)
+    question = _text_or_none(obj.get("question")) or _content(record, "title", obj.get("title"))
+    if not _text_or_none(obj.get("question")):
+        notes["title_as_question"] += 1
+    answer = _content(record, "answer", obj.get("answer"))
+    question_id = _text_or_none(str(obj["question_id"])) if "question_id" in obj else None
+    meta = {
+        key: obj[key] for key in ("question_id", "upvotes", "split") if obj.get(key) is not None
+    }
+    return _finish(
+        record,
+        notes,
+        dialogue_id=f"counselchat-{question_id or 'q'}-{record.key}",
+        source="counsel_chat",
+        language="en",
+        messages=[Message("user", question), Message("assistant", answer)],
+        topic=_text_or_none(obj.get("topic")),
+        meta=meta,
+    )
+
+
+def load_counsel_chat(
+    path: str | Path, *, skip_invalid: bool = False, report: LoadReport | None = None
+) -> Iterator[Dialogue]:
+    """Counsel Chat JSON lines: ``{"question_id", "title", "question", "topic", "answer",
+    "upvotes", "split"}``, one licensed therapist's answer a line (several answers share a
+    question; the default split keeps them together, since they open with the same words)."""
+    report = report or LoadReport(str(path))
+    report.format = "counsel_chat"
+    return _run(json_records(path), _parse_counsel_chat, skip_invalid=skip_invalid, report=report)
+
+
 # --- registry and detection --------------------------------------------------------------------
 
 LOADERS: dict[str, Loader] = {
@@ -673,6 +711,7 @@ LOADERS: dict[str, Loader] = {
     "cpsycound": load_cpsycound,
     "esconv": load_esconv,
     "emollm": load_emollm,
+    "counsel_chat": load_counsel_chat,
     "messages": load_messages,
 }
 FORMATS: tuple[str, ...] = ("auto", *LOADERS)
@@ -682,6 +721,7 @@ _NAME_HINTS = (
     ("smile", "smilechat"),
     ("cpsycoun", "cpsycound"),
     ("emollm", "emollm"),
+    ("counsel", "counsel_chat"),
     ("soulchat", "soulchat"),
 )
 _KEY = re.compile(r'"([A-Za-z_]+)"\s*:')
@@ -700,6 +740,8 @@ def _format_from_keys(keys: set[str], head: str, name: str) -> str | None:
         return "messages"  # our own form first: its metadata may hold any other key
     if "conversation" in keys:
         return "emollm"
+    if {"question", "answer"} <= keys:
+        return "counsel_chat"
     if {"dialog", "speaker"} <= keys:
         return "esconv"
     if "dialogue" in keys or re.search(r'"role"\s*:\s*"(client|counselor)"', head):

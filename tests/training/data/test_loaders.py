@@ -83,6 +83,44 @@ def test_esconv_gz_ids_carry_the_file_tag(tmp_path: Path) -> None:
     assert [d.id for d in load(path)] == ["esconv-valid-1"]
 
 
+# --- Counsel Chat ------------------------------------------------------------------------------
+
+COUNSEL = {
+    "question_id": "12",
+    "title": "How do I stop feeling worthless?",
+    "question": "I barely sleep and I keep thinking I am worthless.",
+    "topic": "depression",
+    "answer": "It sounds exhausting to carry that thought every night. What happens when it comes?",
+    "upvotes": "3",
+    "split": "train",
+}
+
+
+def test_counsel_chat_answers_become_single_exchanges(tmp_path: Path) -> None:
+    second = {**COUNSEL, "answer": "Another therapist's answer.", "question": ""}
+    path = write_lines(tmp_path / "counsel_chat.jsonl", [COUNSEL, second, {"question_id": "9"}])
+    report = LoadReport(str(path))
+    first, other = load(path, skip_invalid=True, report=report)
+    assert detect_format(path) == "counsel_chat"
+    assert (first.id, first.source, first.language, first.topic) == (
+        "counselchat-12-1",
+        "counsel_chat",
+        "en",
+        "depression",
+    )
+    assert roles(first) == ["user", "assistant"]
+    assert texts(first) == [COUNSEL["question"], COUNSEL["answer"]]
+    assert first.meta == {"question_id": "12", "upvotes": "3", "split": "train"}
+    assert texts(other)[0] == COUNSEL["title"]  # an empty body: the title is the question
+    assert report.notes["title_as_question"] == 1
+    assert (report.loaded, report.skipped) == (2, 1)  # the record without text is refused
+
+
+def test_counsel_chat_is_recognised_by_its_keys_whatever_the_name(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "answers.jsonl", [COUNSEL])
+    assert detect_format(path) == "counsel_chat"
+
+
 # --- SMILECHAT ---------------------------------------------------------------------------------
 
 SMILE_TURNS = [
@@ -332,7 +370,15 @@ def test_file_level_problems_always_raise(tmp_path: Path) -> None:
 
 
 def test_detection_and_registry(tmp_path: Path) -> None:
-    assert set(LOADERS) == {"soulchat", "smilechat", "cpsycound", "esconv", "emollm", "messages"}
+    assert set(LOADERS) == {
+        "soulchat",
+        "smilechat",
+        "cpsycound",
+        "esconv",
+        "emollm",
+        "counsel_chat",
+        "messages",
+    }
     unknown = write_lines(tmp_path / "data.jsonl", [{"foo": 1}])
     with pytest.raises(DataError, match="cannot tell the format"):
         load(unknown)
@@ -348,6 +394,7 @@ REAL = [
     ("smilechat.jsonl.gz", "smilechat", "zh"),
     ("cpsycound.tar.gz", "cpsycound", "zh"),
     ("emollm_data.json.gz", "emollm", "zh"),
+    ("counsel_chat.jsonl.gz", "counsel_chat", "en"),
 ]
 
 
