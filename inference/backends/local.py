@@ -43,9 +43,17 @@ def default_model_source() -> ModelSource:
     return ModelSource(str(directory), DEFAULT_GGUF_FILE)
 
 
-def resolve_model_source(path: str) -> ModelSource:
+def resolve_model_source(path: str, cache_dir: Path | None = None) -> ModelSource:
+    """Where the model ``path`` names lies: the default model, a packaged model by its name
+    (``qwen2.5-0.5b``: joined from its part packages once, into ``cache_dir``), a GGUF file, a
+    checkpoint directory or a hub id."""
     if not path:
         return default_model_source()
+    from inference.backends.packaged import PACKAGED_MODELS, joined_file, shared_cache
+
+    if path in PACKAGED_MODELS:
+        joined = joined_file(PACKAGED_MODELS[path], cache_dir or shared_cache())
+        return ModelSource(str(joined.parent), joined.name)
     candidate = Path(path).expanduser()
     if candidate.suffix == ".gguf":
         if not candidate.is_file():
@@ -99,7 +107,7 @@ class LocalBackend:
         ``cache_dir`` so the next start takes seconds instead of a conversion."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        source = resolve_model_source(path)
+        source = resolve_model_source(path, cache_dir)
         if adapter and not Path(adapter).expanduser().is_dir():
             raise ModelNotFound(
                 f"adapter directory {adapter} does not exist (SOULCHAT_MODEL__ADAPTER)"

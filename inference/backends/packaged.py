@@ -22,6 +22,7 @@ import json
 import logging
 import secrets
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,11 @@ class PackagedModel:
 
 class PackagedModelError(ModelNotFound):
     """A part is missing or does not match its record; the message says what to reinstall."""
+
+
+def shared_cache() -> Path:
+    """Where a joined model goes when the caller has no data directory to offer."""
+    return Path(tempfile.gettempdir()) / "soulchat-models"
 
 
 def part_file(part: Part) -> Path | None:

@@ -30,7 +30,7 @@ def load_base(config: SFTRunConfig, cache_dir: Path | None = None) -> tuple[Any,
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    source = resolve_model_source(config.model)
+    source = resolve_model_source(config.model, cache_dir)
     kwargs: dict[str, Any] = {}
     if config.attn_implementation:
         kwargs["attn_implementation"] = config.attn_implementation

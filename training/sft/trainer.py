@@ -211,7 +211,7 @@ def base_model_record(config: SFTRunConfig, cache_dir: Path | None) -> dict[str,
     from inference.backends.checkpoints import gguf_cache_path, source_record
     from inference.backends.local import resolve_model_source
 
-    source = resolve_model_source(config.model)
+    source = resolve_model_source(config.model, cache_dir)
     record: dict[str, Any] = {"location": source.location, "gguf_file": source.gguf_file}
     if source.gguf_file and cache_dir is not None:
         checkpoint = gguf_cache_path(source, cache_dir)

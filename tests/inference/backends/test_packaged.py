@@ -121,3 +121,17 @@ def test_the_real_parts_join_to_the_recorded_file(key: str, tmp_path: Path) -> N
     if any(part_file(part) is None for part in model.parts):
         pytest.skip(f"{model.name} is not installed")
     assert joined_file(model, tmp_path, lambda *_: None).stat().st_size == model.size
+
+
+def test_a_packaged_model_is_named_by_its_key(
+    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inference.backends import packaged
+    from inference.backends.factory import engine_for
+    from inference.backends.local import resolve_model_source
+    from soulchat.config import ModelSettings
+
+    monkeypatch.setitem(packaged.PACKAGED_MODELS, "test-model", _model())
+    source = resolve_model_source("test-model", tmp_path / "models")
+    assert (Path(source.location), source.gguf_file) == (tmp_path / "models", "test.gguf")
+    assert engine_for(ModelSettings(path="test-model")) == "llamacpp"
