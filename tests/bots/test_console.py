@@ -82,6 +82,23 @@ def test_chat_through_the_local_backend_on_a_tiny_model(
     assert len(_replies(result.stdout)) == 1
 
 
+@pytest.mark.slow
+def test_chat_on_the_default_model_and_engine(tmp_path: Path) -> None:
+    """What `make run` does: no model setting at all, so the bundled model on llama.cpp."""
+    result = _chat(
+        "I have been feeling lonely since I moved to a new city.\n",
+        tmp_path,
+        timeout=600,
+        SOULCHAT_GENERATION__MAX_NEW_TOKENS="48",
+    )
+    assert result.returncode == 0, result.stderr
+    [reply] = _replies(result.stdout)
+    words = reply.removeprefix("soulchat> ").split()
+    assert len(words) >= 5
+    assert sum(word.isascii() for word in words) / len(words) > 0.9
+    assert "llama_" not in result.stderr  # the engine's own log stays out of the terminal
+
+
 def test_invalid_configuration_stops_with_a_clear_message(tmp_path: Path) -> None:
     result = _chat("hi\n", tmp_path, SOULCHAT_MODEL__BACKEND="gpt5")
     assert result.returncode == 2
