@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from inference.backends import rendering
 from inference.backends.base import BackendUnavailable
 from inference.backends.checkpoints import ModelNotFound, ModelSource, gguf_tokenizer
 from inference.backends.stops import cut_at_stops
@@ -106,19 +107,13 @@ class LlamaCppBackend:
 
     # -- prompt measurement --------------------------------------------------------------
     def render_text(self, prompt: Prompt) -> str:
-        if prompt.style == "transcript":
-            return prompt.text
-        return str(
-            self.tokenizer.apply_chat_template(
-                prompt.messages, tokenize=False, add_generation_prompt=True
-            )
-        )
+        return rendering.render_text(self.tokenizer, prompt)
 
     def count_tokens(self, prompt: Prompt) -> int:
-        return len(self.tokenizer(self.render_text(prompt), add_special_tokens=False)["input_ids"])
+        return len(rendering.encode(self.tokenizer, self.render_text(prompt)))
 
     def control_markers(self) -> list[str]:
-        return [str(token) for token in self.tokenizer.all_special_tokens]
+        return rendering.control_markers(self.tokenizer)
 
     def engine_tokens(self, text: str) -> list[int]:
         """llama.cpp's own tokenization of ``text`` (special tokens parsed, as a prompt is),

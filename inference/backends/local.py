@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from inference.backends import rendering
 from inference.backends.base import BackendUnavailable
 from inference.backends.checkpoints import ModelNotFound, ModelSource, loadable
 from inference.backends.stops import cut_at_stops
@@ -138,23 +139,16 @@ class LocalBackend:
 
     # -- prompt measurement --------------------------------------------------------------
     def render_text(self, prompt: Prompt) -> str:
-        if prompt.style == "transcript":
-            return prompt.text
-        return str(
-            self.tokenizer.apply_chat_template(
-                prompt.messages, tokenize=False, add_generation_prompt=True
-            )
-        )
+        return rendering.render_text(self.tokenizer, prompt)
 
     def count_tokens(self, prompt: Prompt) -> int:
         return len(self._encode(self.render_text(prompt)))
 
     def control_markers(self) -> list[str]:
-        return [str(token) for token in self.tokenizer.all_special_tokens]
+        return rendering.control_markers(self.tokenizer)
 
     def _encode(self, text: str) -> list[int]:
-        # The rendered template already holds its special tokens as text.
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return rendering.encode(self.tokenizer, text)
 
     # -- generation ----------------------------------------------------------------------
     def generation_kwargs(self, input_ids: Any, params: GenerationParams) -> dict[str, Any]:
