@@ -12,6 +12,10 @@ DATA_LICENCES: dict[str, tuple[str, str]] = {
     "smilechat": ("SMILECHAT (MeChat/SMILE, Qiu et al. 2023)", "CC0 1.0"),
     "cpsycound": ("CPsyCounD (CPsyCoun, Zhang et al. 2024)", "CC BY 4.0: attribution required"),
     "emollm": ("EmoLLM datasets/data.json", "MIT"),
+    "counsel_chat": (
+        "Counsel Chat (Bertagnolli 2020)",
+        'MIT: attribution "Copyright (c) 2020 nbertagnolli"',
+    ),
     "soulchat": ("SoulChatCorpus (Chen et al. 2023)", "see the corpus release's licence"),
     "messages": ("your own messages JSONL", "your data's licence"),
 }

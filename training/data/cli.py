@@ -12,6 +12,7 @@ import typer
 from soulchat.cli_support import fail
 from training.data.clean import CleaningConfig
 from training.data.loaders import FORMATS, LoadReport, load
+from training.data.mix import MixConfig, MixPart, mix
 from training.data.prepare import PrepareConfig, prepare
 from training.data.schema import DataError, Dialogue
 from training.data.stats import compute_stats
@@ -148,3 +149,28 @@ def _load_all(
 ) -> Iterator[Dialogue]:
     for path, report in zip(files, reports, strict=True):
         yield from load(path, fmt, skip_invalid=skip_invalid, report=report)
+
+
+@app.command("mix")
+def mix_command(
+    parts: Annotated[
+        list[str],
+        typer.Argument(help="Prepared splits, each PATH or PATH:COUNT (COUNT dialogues of it)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for train.jsonl.")],
+    seed: Annotated[int, typer.Option(help="Seed of the sample and the shuffle.")] = 42,
+    longest_reply: Annotated[
+        int | None,
+        typer.Option(help="Leave out dialogues with a counselor turn longer than this (chars)."),
+    ] = None,
+) -> None:
+    """Sample COUNT dialogues from each prepared split into OUT/train.jsonl and manifest.json."""
+    try:
+        config = MixConfig([MixPart.parse(spec) for spec in parts], out, seed, longest_reply)
+        manifest = mix(config)
+    except (DataError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc}") from None
+    counts = ", ".join(f"{s} {v['dialogues']}" for s, v in manifest["sources"].items())
+    typer.echo(f"wrote {manifest['dialogues']} dialogues ({counts}) to {out / 'train.jsonl'}")
