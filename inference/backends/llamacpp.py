@@ -58,6 +58,10 @@ class LlamaCppBackend:
         self.adapter = adapter
         self._api_key = api_key
         self._lock = threading.Lock()
+        # Reusing the cached start of the last prompt saves its evaluation, but a prompt
+        # evaluated in other batches gives slightly other logits, so a greedy reply can
+        # change; evaluation turns it off to be repeatable.
+        self.cache_prompt = True
 
     @classmethod
     def load(
@@ -161,7 +165,7 @@ class LlamaCppBackend:
             "top_p": params.top_p,
             "repeat_penalty": params.repetition_penalty,
             "stop": [stop for stop in prompt.stop if stop],
-            "cache_prompt": True,
+            "cache_prompt": self.cache_prompt,
         }
         if self.adapter is not None:
             body["lora"] = [{"id": 0, "scale": adapter_scale}]

@@ -31,6 +31,7 @@ from training.evaluation.endpoint import ChatEndpoint, EndpointError, Progress
 from training.evaluation.generate import (
     EndpointGenerator,
     GenerationConfig,
+    LlamaCppGenerator,
     LocalGenerator,
     ReplyGenerator,
     eval_params,
@@ -64,6 +65,11 @@ RetriesOption = Annotated[
 class StyleOption(StrEnum):
     chat_template = "chat_template"
     transcript = "transcript"
+
+
+class EngineOption(StrEnum):
+    transformers = "transformers"
+    llamacpp = "llamacpp"
 
 
 class EvalFailed(Exception):
@@ -205,11 +211,14 @@ def make_generator(
     dtype: str,
     cache_dir: Path | None,
     endpoint: ChatEndpoint | None,
+    engine: str = "transformers",
 ) -> ReplyGenerator:
     if endpoint is not None:
         return EndpointGenerator(endpoint, config)
     quiet_model_loading()
     cache = cache_dir if cache_dir is not None else default_cache_dir()
+    if engine == "llamacpp":
+        return LlamaCppGenerator.load(config, model, adapter=adapter, cache_dir=cache)
     return LocalGenerator.load(
         config, model, adapter=adapter, device=device, dtype=dtype, cache_dir=cache
     )
@@ -253,6 +262,13 @@ def run_command(
     device: Annotated[str, typer.Option("--device")] = "auto",
     dtype: Annotated[str, typer.Option("--dtype")] = "auto",
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
+    engine: Annotated[
+        EngineOption,
+        typer.Option(
+            "--engine",
+            help="transformers (batched) or llamacpp (a GGUF base and adapter, as served).",
+        ),
+    ] = EngineOption.transformers,
 ) -> None:
     """Generate a reply for every context and score it against the counselor's turn."""
     if max_new_tokens >= max_context_tokens:
@@ -304,6 +320,7 @@ def run_command(
                 dtype=dtype,
                 cache_dir=cache_dir,
                 endpoint=endpoint,
+                engine=engine.value,
             )
             replies = generator.generate(contexts, progress_printer("generated"))
         label = model_label(model, adapter, endpoint_model, endpoint_url)

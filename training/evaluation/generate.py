@@ -201,6 +201,61 @@ class LocalGenerator:
         return kwargs
 
 
+class LlamaCppGenerator:
+    """One request at a time to the llama.cpp engine, as ``soulchat chat`` serves: the GGUF
+    base (a quantised one scores what users meet) and a GGUF-converted adapter. Each prompt is
+    evaluated whole (no cached prefix), so a greedy run repeats exactly."""
+
+    def __init__(self, backend: Any, config: GenerationConfig) -> None:
+        self.backend = backend
+        self.config = config
+
+    @classmethod
+    def load(
+        cls,
+        config: GenerationConfig,
+        model: str = "",
+        *,
+        adapter: str = "",
+        cache_dir: Path | None = None,
+    ) -> LlamaCppGenerator:
+        from inference.backends.llamacpp import LlamaCppBackend
+        from inference.backends.local import resolve_model_source
+        from inference.backends.lora_gguf import gguf_adapter
+
+        source = resolve_model_source(model, cache_dir)
+        converted = gguf_adapter(adapter, source, cache_dir) if adapter else None
+        backend = LlamaCppBackend.load(
+            source,
+            adapter=converted,
+            context_tokens=config.max_context_tokens,
+            cache_dir=cache_dir,
+        )
+        backend.cache_prompt = False
+        return cls(backend, config)
+
+    def prompt(self, context: EvalContext) -> Prompt:
+        return build_eval_prompt(
+            context,
+            self.config.style,
+            markers=self.backend.control_markers(),
+            count_tokens=self.backend.count_tokens,
+            budget=self.config.prompt_budget,
+        )
+
+    def generate(
+        self, contexts: Sequence[EvalContext], progress: Progress | None = None
+    ) -> list[str]:
+        replies = []
+        for done, context in enumerate(contexts, start=1):
+            prompt = self.prompt(context)
+            text = "".join(self.backend.stream(prompt, self.config.params))
+            replies.append(finish_reply(text, prompt.stop))
+            if progress is not None:
+                progress(done, len(contexts))
+        return replies
+
+
 class EndpointGenerator:
     """Requests to a Messages API endpoint, which applies the served model's chat template."""
 

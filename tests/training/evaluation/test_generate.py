@@ -33,6 +33,7 @@ from training.evaluation.endpoint import (
 from training.evaluation.generate import (
     EndpointGenerator,
     GenerationConfig,
+    LlamaCppGenerator,
     LocalGenerator,
     eval_params,
     finish_reply,
@@ -264,3 +265,21 @@ def test_endpoint_urls() -> None:
         assert endpoint.where == "https://h/v1/chat/completions"
     with pytest.raises(EndpointError, match="http://"):
         ChatEndpoint("h:8080")
+
+
+# -- the llama.cpp engine -------------------------------------------------------------------
+
+
+def test_llamacpp_replies_are_what_the_served_engine_streams(tmp_path: Path) -> None:
+    """``soulchat eval run --engine llamacpp`` scores the GGUF model as chat serves it: one
+    reply per context, in order, each the engine's own stream for the worker's prompt."""
+    config = GenerationConfig(params=eval_params(max_new_tokens=12, repetition_penalty=1.1))
+    generator = LlamaCppGenerator.load(config, "", cache_dir=tmp_path)
+    try:
+        replies = generator.generate(CONTEXTS[:3])
+        assert len(replies) == 3 and all(replies)
+        for item, reply in zip(CONTEXTS[:3], replies, strict=True):
+            streamed = "".join(generator.backend.stream(generator.prompt(item), config.params))
+            assert reply == streamed.strip()  # greedy: the same reply again
+    finally:
+        generator.backend.close()
