@@ -95,12 +95,28 @@ def finish_reply(text: str, stops: Sequence[str]) -> str:
     return "".join(cut_at_stops([text], list(stops))).strip()
 
 
-class LocalGenerator:
-    """``model.generate`` on left-padded batches of prompts sorted by length."""
+class ModelGenerator:
+    """What the local engines share: a loaded backend, the config, and the worker's prompt
+    measured by the backend's own tokenizer."""
 
-    def __init__(self, backend: LocalBackend, config: GenerationConfig) -> None:
+    def __init__(self, backend: Any, config: GenerationConfig) -> None:
         self.backend = backend
         self.config = config
+
+    def prompt(self, context: EvalContext) -> Prompt:
+        return build_eval_prompt(
+            context,
+            self.config.style,
+            markers=self.backend.control_markers(),
+            count_tokens=self.backend.count_tokens,
+            budget=self.config.prompt_budget,
+        )
+
+
+class LocalGenerator(ModelGenerator):
+    """``model.generate`` on left-padded batches of prompts sorted by length."""
+
+    backend: LocalBackend
 
     @classmethod
     def load(
@@ -117,15 +133,6 @@ class LocalGenerator:
             model, adapter=adapter, device=device, dtype=dtype, cache_dir=cache_dir
         )
         return cls(backend, config)
-
-    def prompt(self, context: EvalContext) -> Prompt:
-        return build_eval_prompt(
-            context,
-            self.config.style,
-            markers=self.backend.control_markers(),
-            count_tokens=self.backend.count_tokens,
-            budget=self.config.prompt_budget,
-        )
 
     def generate(
         self, contexts: Sequence[EvalContext], progress: Progress | None = None
@@ -201,14 +208,10 @@ class LocalGenerator:
         return kwargs
 
 
-class LlamaCppGenerator:
+class LlamaCppGenerator(ModelGenerator):
     """One request at a time to the llama.cpp engine, as ``soulchat chat`` serves: the GGUF
     base (a quantised one scores what users meet) and a GGUF-converted adapter. Each prompt is
     evaluated whole (no cached prefix), so a greedy run repeats exactly."""
-
-    def __init__(self, backend: Any, config: GenerationConfig) -> None:
-        self.backend = backend
-        self.config = config
 
     @classmethod
     def load(
@@ -233,15 +236,6 @@ class LlamaCppGenerator:
         )
         backend.cache_prompt = False
         return cls(backend, config)
-
-    def prompt(self, context: EvalContext) -> Prompt:
-        return build_eval_prompt(
-            context,
-            self.config.style,
-            markers=self.backend.control_markers(),
-            count_tokens=self.backend.count_tokens,
-            budget=self.config.prompt_budget,
-        )
 
     def generate(
         self, contexts: Sequence[EvalContext], progress: Progress | None = None
