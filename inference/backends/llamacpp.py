@@ -46,6 +46,20 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def wait_until_serving(server: Any) -> None:
+    """Return once llama.cpp's task loop has answered a request.
+
+    ``xllamacpp.Server()`` returns when the model is loaded, a moment before its loop thread
+    enters ``start_loop()``, which sets the loop's running flag. A server released in that
+    moment (a test, or a person who quits while the model loads) has its ``terminate()``
+    overwritten by that flag, and its destructor then joins a loop that never ends: the
+    process hangs on exit. A request goes through the loop, so once it is answered the
+    flag is set and ``terminate()`` ends the loop."""
+    server.handle_completions(
+        {"prompt": " ", "n_predict": 0, "stream": False, "cache_prompt": False}
+    )
+
+
 class LlamaCppBackend:
     name = "llamacpp"
 
@@ -101,6 +115,7 @@ class LlamaCppBackend:
             server = xllamacpp.Server(params)
         except Exception as exc:  # llama.cpp reports a bad file as a bare runtime error
             raise ModelNotFound(f"llama.cpp cannot load {gguf}: {exc}") from exc
+        wait_until_serving(server)
         log.info(
             "loaded %s%s with llama.cpp in %.1fs",
             gguf.name,

@@ -111,6 +111,34 @@ def test_a_prompt_longer_than_the_context_is_an_error_not_a_hang(
     small.close()
 
 
+def test_an_engine_closed_the_moment_it_loads_lets_go(models_dir: Path) -> None:
+    """llama.cpp's loop thread sets its running flag just after the server reports itself
+    loaded; closed inside that gap, the engine used to join a loop that never ended (CI hung
+    here for 80 minutes). Close runs on a watchdog thread, so a regression fails instead of
+    hanging the suite; other threads keep both cores busy, as the suite does, to widen the gap."""
+    busy = threading.Event()
+
+    def keep_a_core_busy() -> None:
+        while not busy.is_set():
+            sum(range(10_000))
+
+    spinners = [threading.Thread(target=keep_a_core_busy, daemon=True) for _ in range(2)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        for _ in range(5):
+            engine = LlamaCppBackend.load(
+                default_model_source(), context_tokens=256, cache_dir=models_dir
+            )
+            closer = threading.Thread(target=engine.close, daemon=True)
+            del engine
+            closer.start()
+            closer.join(HANG_S)
+            assert not closer.is_alive(), "closing the llama.cpp engine hung"
+    finally:
+        busy.set()
+
+
 def test_a_checkpoint_directory_is_refused_with_the_setting_to_change(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound, match="SOULCHAT_MODEL__BACKEND=local"):
         LlamaCppBackend.load(ModelSource(str(tmp_path)))
