@@ -190,7 +190,7 @@ def default_cache_dir() -> Path | None:
 def model_label(model: str, adapter: str, endpoint_model: str, endpoint: str) -> str:
     if endpoint:
         return endpoint_model
-    label = Path(model).name if model else "SmolLM2-135M-Instruct (default)"
+    label = Path(model).name if model else "SmolLM2-135M-Instruct"
     return f"{label}+{Path(adapter).name}" if adapter else label
 
 

@@ -13,6 +13,8 @@ token (punctuation included); any other language is lowercased and split into wo
 * Distinct-1/2: unique n-grams over all n-grams, pooled over every reply.
 * mean_length: characters (non-whitespace) for Chinese, words for other languages.
 * question_share: see ``asks_question``; advice_share: see ``leads_with_advice``.
+* same_language_share: the reply is written in the context's language (``written_in``): a
+  Chinese context answered in English, or an English one in Chinese, does not count.
 
 Scores are x100, as the SoulChat paper reports them; mean_length is not.
 """
@@ -29,6 +31,7 @@ from training.evaluation.contexts import is_chinese
 
 _WORD_OR_MARK = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 _WORD = re.compile(r"\w")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SMOOTHING_EPSILON = 0.1
 MAX_BLEU_ORDER = 4
 
@@ -37,6 +40,14 @@ def tokenize(text: str, language: str) -> list[str]:
     if is_chinese(language):
         return [char for char in text if not char.isspace()]
     return _WORD_OR_MARK.findall(text.lower())
+
+
+def written_in(text: str) -> str:
+    """``zh`` when Chinese characters are at least half of the reply's letters, else
+    ``other``: a Chinese reply may quote an English word, and an English one a name."""
+    letters = [char for char in text if char.isalpha()]
+    han = sum(1 for char in letters if _HAN.match(char))
+    return "zh" if letters and han * 2 >= len(letters) else "other"
 
 
 def reply_length(text: str, language: str) -> int:
@@ -149,6 +160,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "mean_length",
     "question_share",
     "advice_share",
+    "same_language_share",
     *(f"sentence_bleu_{n}" for n in range(1, MAX_BLEU_ORDER + 1)),
 )
 
@@ -174,6 +186,11 @@ def score(
     scores["distinct_2"] = distinct(hyps, 2)
     scores["question_share"] = sum(asks_question(reply) for reply in replies) / count
     scores["advice_share"] = sum(leads_with_advice(reply) for reply in replies) / count
+    same = sum(
+        written_in(reply) == ("zh" if is_chinese(lang) else "other")
+        for reply, lang in zip(replies, languages, strict=True)
+    )
+    scores["same_language_share"] = same / count
     for n in range(1, MAX_BLEU_ORDER + 1):
         sentence = sum(sentence_bleu(h, r, n) for h, r in zip(hyps, refs, strict=True))
         scores[f"sentence_bleu_{n}"] = sentence / count

@@ -29,6 +29,7 @@ LABELS: dict[str, str] = {
     "mean_length": "Mean length (zh chars / en words)",
     "question_share": "Asks a question (%)",
     "advice_share": "Leads with advice (%)",
+    "same_language_share": "Answers in the context's language (%)",
     **{f"sentence_bleu_{n}": f"Sentence BLEU-{n} (smoothed)" for n in range(1, 5)},
 }
 

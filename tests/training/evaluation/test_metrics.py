@@ -19,6 +19,7 @@ from training.evaluation.metrics import (
     score,
     sentence_bleu,
     tokenize,
+    written_in,
 )
 
 # hyp: the cat sat on the mat   ref: the cat is on the mat   (6 tokens each)
@@ -168,8 +169,19 @@ def test_score_reports_every_metric_times_100() -> None:
     assert scores["rouge_1"] == pytest.approx(100 * (5 / 6 + 12 / 13) / 2)
     assert scores["question_share"] == pytest.approx(50.0)
     assert scores["advice_share"] == 0.0
+    assert scores["same_language_share"] == 100.0
     # 6 words; 7 characters: mean 6.5, not scaled
     assert scores["mean_length"] == pytest.approx(6.5)
+
+
+def test_a_reply_in_the_other_language_is_counted() -> None:
+    """The default serves both languages with one model: a Chinese context answered in
+    English (or the reverse) is a miss, a quoted English word or name is not."""
+    replies = ["I hear you.", "我听到了，你提到的 stress 是什么感觉？", "听起来很难", "我在"]
+    scores = score(replies, ["你好"] * 4, ["zh", "zh", "zh-CN", "en"])
+    assert scores["same_language_share"] == pytest.approx(50.0)
+    assert written_in("") == "other"
+    assert written_in("张伟 told me") == "other"
 
 
 def test_score_needs_aligned_inputs() -> None:
