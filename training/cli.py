@@ -110,6 +110,12 @@ def export(
     base: Annotated[
         str, typer.Option("--base", help="Base model, if not the one the run recorded.")
     ] = "",
+    half: Annotated[
+        bool,
+        typer.Option(
+            "--half", help="With --adapter-only: store the adapter in float16 (half the size)."
+        ),
+    ] = False,
 ) -> None:
     """Make a trained model servable: merged safetensors or the adapter, with a model card.
 
@@ -125,6 +131,7 @@ def export(
             mode="adapter" if adapter_only else "merge",
             base=base,
             cache_dir=model_cache_dir(),
+            half=half,
         )
     except (ExportError, ModelNotFound) as exc:
         raise fail(str(exc)) from None

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from inference.backends.checkpoints import ModelSource, loadable, plain_checkpoint
 from inference.backends.local import resolve_model_source
+from inference.backends.packaged import PACKAGED_MODELS
 from training.model_card import write_model_card
 from training.sft.trainer import RUN_RECORD
 
@@ -94,6 +95,7 @@ def export_run(
     mode: ExportMode = "merge",
     base: str = "",
     cache_dir: Path | None = None,
+    half: bool = False,
 ) -> ExportResult:
     """Export ``run_dir`` to ``out``; ``cache_dir`` holds (or receives) the plain checkpoint
     of a GGUF base, which an adapter's config then names as its base."""
@@ -108,7 +110,13 @@ def export_run(
     out.mkdir(parents=True, exist_ok=True)
     if is_adapter(run_dir) and mode == "adapter":
         source = base_source(run_dir, record, base, cache_dir)
-        _copy_adapter(run_dir, out, adapter_base(source, cache_dir))
+        # A packaged base is recorded by its name, which every machine resolves the same
+        # way, rather than by where this machine keeps its checkpoint.
+        named = base if base in PACKAGED_MODELS else adapter_base(source, cache_dir)
+        # A packaged base's GGUF carries its tokenizer, which every engine reads from there.
+        _copy_adapter(run_dir, out, named, tokenizer=named not in PACKAGED_MODELS)
+        if half:
+            _halve(out / "adapter_model.safetensors")
     else:
         source = (
             base_source(run_dir, record, base, cache_dir)
@@ -132,14 +140,31 @@ def adapter_base(source: ModelSource, cache_dir: Path | None) -> str:
     return str(plain_checkpoint(source, cache_dir))
 
 
-def _copy_adapter(run_dir: Path, out: Path, base: str) -> None:
-    for name in ADAPTER_FILES + TOKENIZER_FILES:
+def _copy_adapter(run_dir: Path, out: Path, base: str, *, tokenizer: bool = True) -> None:
+    for name in ADAPTER_FILES + (TOKENIZER_FILES if tokenizer else ()):
         if (run_dir / name).is_file():
             shutil.copy2(run_dir / name, out / name)
     config_path = out / "adapter_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["base_model_name_or_path"] = base
     config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+
+def _halve(weights: Path) -> None:
+    """Store the adapter's float32 tensors in float16: half the size, to about three
+    significant digits; LoRA's updates are small and both engines cast them to the base's
+    dtype when they load them."""
+    if not weights.is_file():
+        raise ExportError(f"{weights.parent}: --half needs adapter_model.safetensors")
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(weights)
+    halved = {
+        name: tensor.to(torch.float16) if tensor.dtype == torch.float32 else tensor
+        for name, tensor in tensors.items()
+    }
+    save_file(halved, weights, metadata={"format": "pt"})
 
 
 def _save_merged(run_dir: Path, out: Path, source: ModelSource, cache_dir: Path | None) -> None:

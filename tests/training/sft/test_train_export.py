@@ -145,6 +145,28 @@ def test_export_merge_and_adapter_load_in_the_local_backend(
     assert from_merged != base
 
 
+def test_export_half_stores_the_adapter_in_float16_and_it_still_serves(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from training.export import export_run
+    from training.sft.trainer import run_sft
+
+    run_dir = run_sft(tiny_config(tiny_model_dir, tmp_path)).output_dir
+    full = export_run(run_dir, tmp_path / "full", mode="adapter")
+    half = export_run(run_dir, tmp_path / "half", mode="adapter", half=True)
+    full_weights = load_file(full.out / "adapter_model.safetensors")
+    half_weights = load_file(half.out / "adapter_model.safetensors")
+    assert full_weights.keys() == half_weights.keys()
+    assert {tensor.dtype for tensor in half_weights.values()} == {torch.float16}
+    for name, tensor in full_weights.items():
+        assert torch.allclose(half_weights[name].float(), tensor, rtol=1e-3, atol=1e-6), name
+    served = LocalBackend.load(str(tiny_model_dir), adapter=str(half.out), device="cpu")
+    assert _generate(served)
+
+
 def test_export_refuses_bad_input(tmp_path: Path) -> None:
     from training.export import ExportError, export_run
 
