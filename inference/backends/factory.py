@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inference.backends.base import Backend
+from inference.backends.shipped import resolve_adapter
 from soulchat.config import ModelSettings
 
 
@@ -27,13 +28,14 @@ def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Ba
     """The configured backend; ``cache_dir`` keeps converted models and adapters between
     starts."""
     engine = engine_for(settings)
+    adapter_path = resolve_adapter(settings.adapter, settings.path)
     if engine == "llamacpp":
         from inference.backends.llamacpp import LlamaCppBackend
         from inference.backends.local import resolve_model_source
         from inference.backends.lora_gguf import gguf_adapter
 
         source = resolve_model_source(settings.path, cache_dir)
-        adapter = gguf_adapter(settings.adapter, source, cache_dir) if settings.adapter else None
+        adapter = gguf_adapter(adapter_path, source, cache_dir) if adapter_path else None
         return LlamaCppBackend.load(
             source,
             adapter=adapter,
@@ -46,7 +48,7 @@ def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Ba
 
         return LocalBackend.load(
             settings.path,
-            adapter=settings.adapter,
+            adapter=adapter_path,
             device=settings.device,
             dtype=settings.dtype,
             cache_dir=cache_dir,

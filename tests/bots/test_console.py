@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from soulchat.store import Store
+from training.evaluation.metrics import written_in
 
 
 def _chat(
@@ -97,6 +98,24 @@ def test_chat_on_the_default_model_and_engine(tmp_path: Path) -> None:
     assert len(words) >= 5
     assert sum(word.isascii() for word in words) / len(words) > 0.9
     assert "llama_" not in result.stderr  # the engine's own log stays out of the terminal
+
+
+@pytest.mark.slow
+def test_the_default_model_answers_chinese_in_chinese(tmp_path: Path) -> None:
+    """The default is bilingual: a Chinese line gets a Chinese reply, not an English essay."""
+    result = _chat(
+        "我最近压力很大，晚上总是睡不着。\n",
+        tmp_path,
+        "--lang",
+        "zh",
+        timeout=600,
+        SOULCHAT_GENERATION__MAX_NEW_TOKENS="48",
+    )
+    assert result.returncode == 0, result.stderr
+    [reply] = _replies(result.stdout)
+    text = reply.removeprefix("soulchat> ")
+    assert sum("\u4e00" <= char <= "\u9fff" for char in text) >= 5
+    assert written_in(text) == "zh", text  # a name such as SoulChat may stay in Latin letters
 
 
 def test_invalid_configuration_stops_with_a_clear_message(tmp_path: Path) -> None:
