@@ -28,13 +28,13 @@ def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Ba
     """The configured backend; ``cache_dir`` keeps converted models and adapters between
     starts."""
     engine = engine_for(settings)
-    adapter_path = resolve_adapter(settings.adapter, settings.path)
     if engine == "llamacpp":
         from inference.backends.llamacpp import LlamaCppBackend
         from inference.backends.local import resolve_model_source
         from inference.backends.lora_gguf import gguf_adapter
 
         source = resolve_model_source(settings.path, cache_dir)
+        adapter_path = resolve_adapter(settings.adapter, settings.path)
         adapter = gguf_adapter(adapter_path, source, cache_dir) if adapter_path else None
         return LlamaCppBackend.load(
             source,
@@ -48,7 +48,7 @@ def create_backend(settings: ModelSettings, cache_dir: Path | None = None) -> Ba
 
         return LocalBackend.load(
             settings.path,
-            adapter=adapter_path,
+            adapter=resolve_adapter(settings.adapter, settings.path),
             device=settings.device,
             dtype=settings.dtype,
             cache_dir=cache_dir,
